@@ -1,0 +1,157 @@
+"""The composition root: :func:`build_app` wires every service, once.
+
+The window, the ``levqor`` command, the workers and the tests all start here. Building
+the App does no network or database I/O (so the window can appear at once);
+:meth:`App.start` connects, upgrades the schema and creates the defaults, and is what
+the window runs off the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Self
+
+from levqor_desktop import __version__
+from levqor_desktop.core import schema, tenancy
+from levqor_desktop.core.db import Database
+from levqor_desktop.core.flags import FlagName, FlagStore
+from levqor_desktop.core.status import (
+    DatabaseStatus,
+    Overview,
+    QueueStatus,
+    SystemStatus,
+    library_versions,
+    qt_version,
+)
+from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.errors import LevqorError
+from levqor_desktop.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def resolve_database_url(settings: Settings, flags: FlagStore) -> tuple[str, list[str]]:
+    """The URL to use and any notes for the operator.
+
+    PostgreSQL is used only when ``PG_ENABLED`` is on and ``DATABASE_URL`` names one;
+    otherwise the embedded SQLite database.
+    """
+    notes: list[str] = []
+    url = settings.database_url
+    wants_pg = url is not None and url.startswith(("postgresql", "postgres"))
+    pg_on = flags.enabled(FlagName.PG_ENABLED)
+    if wants_pg and pg_on:
+        assert url is not None
+        return url, notes
+    if wants_pg:
+        notes.append("DATABASE_URL names PostgreSQL but PG_ENABLED is off: using SQLite")
+    elif pg_on:
+        notes.append("PG_ENABLED is on but DATABASE_URL names no PostgreSQL: using SQLite")
+    if url is not None and url.startswith("sqlite"):
+        return url, notes
+    return f"sqlite:///{settings.sqlite_path}", notes
+
+
+class App:
+    """Every service of one Levqor Desktop process. Close it when done."""
+
+    def __init__(
+        self, settings: Settings, flags: FlagStore, db: Database, notes: list[str]
+    ) -> None:
+        self.settings = settings
+        self.flags = flags
+        self.db = db
+        #: Things the operator should know about the configuration (shown in info/Overview).
+        self.notes = notes
+        self.actor: Actor | None = None
+        self._started = False
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def start(self, *, upgrade: bool = True) -> Self:
+        """Connect, bring the schema to head (unless told not to), create the defaults."""
+        if self._started:
+            return self
+        if upgrade:
+            schema.upgrade(self.db)
+        else:
+            schema.check_not_newer(self.db)
+        if schema.is_at_head(self.db):
+            self.actor = tenancy.ensure_defaults(self.db)
+        self._started = True
+        log.info("started on %s", self.db.display_url)
+        return self
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def queue_backend(self) -> str:
+        return "rq" if self.flags.enabled(FlagName.NEW_QUEUE_ENABLED) else "local"
+
+    def database_status(self) -> DatabaseStatus:
+        ping = self.db.ping()
+        return DatabaseStatus(
+            backend=self.db.backend,
+            location=self.db.location,
+            url=self.db.display_url,
+            reachable=ping.ok,
+            latency_ms=ping.latency_ms,
+            error=ping.error,
+        )
+
+    def queue_status(self) -> QueueStatus:
+        return QueueStatus(backend=self.queue_backend, state="ok")
+
+    def status(self) -> SystemStatus:
+        return SystemStatus(database=self.database_status(), queue=self.queue_status())
+
+    def overview(self) -> Overview:
+        database = self.database_status()
+        revisions: list[str] = []
+        orgs = users = None
+        notes = list(self.notes)
+        if self.flags.file_error:
+            notes.append(self.flags.file_error)
+        if database.reachable:
+            try:
+                revisions = list(schema.current_revisions(self.db))
+                if revisions:
+                    counted = tenancy.counts(self.db)
+                    orgs, users = counted.organizations, counted.users
+            except LevqorError as exc:
+                notes.append(str(exc))
+        return Overview(
+            version=__version__,
+            python=library_versions()["python"],
+            qt=qt_version(),
+            data_dir=str(self.settings.data_dir),
+            config_dir=str(self.settings.config_dir),
+            log_dir=str(self.settings.log_dir),
+            database=database,
+            schema_revisions=revisions,
+            schema_heads=list(schema.head_revisions()),
+            queue=self.queue_status(),
+            organizations=orgs,
+            users=users,
+            notes=notes,
+            versions=library_versions(),
+        )
+
+
+def build_app(settings: Settings | None = None) -> App:
+    """Wire the services for these settings (read from the environment when None)."""
+    settings = settings or Settings.from_env()
+    settings.ensure_dirs()
+    flags = FlagStore(settings.config_dir / "flags.json", settings.environ)
+    url, notes = resolve_database_url(settings, flags)
+    db = Database(url)
+    return App(settings, flags, db, notes)

@@ -1,0 +1,1 @@
+"""The ``levqor`` command: everything the window does, for scripts and servers."""

@@ -1,0 +1,73 @@
+"""What every subcommand gets: settings, the App (built on first use) and output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
+from typing import Any, TextIO
+
+from levqor_desktop.app import App, build_app
+from levqor_desktop.settings import Settings
+
+
+class CliContext:
+    def __init__(self, args: argparse.Namespace, out: TextIO | None = None) -> None:
+        self.args = args
+        self.out = out or sys.stdout
+        self.json: bool = bool(getattr(args, "json", False))
+        self._settings: Settings | None = None
+        self._app: App | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings.from_env()
+        return self._settings
+
+    def app(self, *, start: bool = True, upgrade: bool = True) -> App:
+        """The App, built once; started (schema upgraded) unless told otherwise."""
+        if self._app is None:
+            self._app = build_app(self.settings)
+        if start:
+            self._app.start(upgrade=upgrade)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+    # -- output -----------------------------------------------------------------------
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def emit_json(self, data: Any) -> None:
+        print(json.dumps(_jsonable(data), indent=2, sort_keys=True, default=str), file=self.out)
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """A plain aligned text table."""
+        cells = [[str(h) for h in headers]] + [
+            ["" if c is None else str(c) for c in r] for r in rows
+        ]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+        for n, row in enumerate(cells):
+            self.print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+            if n == 0:
+                self.print("  ".join("-" * w for w in widths))
+
+
+def _jsonable(data: Any) -> Any:
+    if is_dataclass(data) and not isinstance(data, type):
+        to_dict: Callable[[], Any] | None = getattr(data, "to_dict", None)
+        return to_dict() if to_dict else asdict(data)
+    if isinstance(data, list | tuple):
+        return [_jsonable(d) for d in data]
+    if isinstance(data, dict):
+        return {str(k): _jsonable(v) for k, v in data.items()}
+    return data
+
+
+Handler = Callable[[CliContext], int]

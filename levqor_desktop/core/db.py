@@ -1,0 +1,161 @@
+"""The database: engine factory, sessions, and a cheap reachability probe.
+
+SQLite is the embedded default (WAL, foreign keys, a busy timeout so the local worker
+threads wait for each other instead of failing); PostgreSQL is reached through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from levqor_desktop.errors import DatabaseError, DatabaseUnavailable, DataDirError
+from levqor_desktop.settings import mask_url
+
+#: How long a SQLite writer waits for another writer before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: How long we wait for a PostgreSQL server to accept a connection.
+PG_CONNECT_TIMEOUT_S = 5
+
+
+@dataclass(frozen=True)
+class Ping:
+    """The outcome of one database round trip."""
+
+    ok: bool
+    latency_ms: float | None
+    error: str | None = None
+
+
+class Database:
+    """One engine and its session factory; the App owns exactly one."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self.url: URL = make_url(url)
+        except ArgumentError:
+            raise DatabaseError("the database URL is not a valid URL") from None
+        self.backend = self.url.get_backend_name()
+        if self.backend == "sqlite":
+            self._check_sqlite_path()
+        self.engine: Engine = _create_engine(self.url)
+        self.sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+        # On SQLite a transaction that reads and then writes may fail with SQLITE_BUSY
+        # when another writer got in between (WAL snapshots cannot be upgraded); writers
+        # that read first take the write lock up front instead.
+        self._write_sessions: sessionmaker[Session] = sessionmaker(
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.backend == "sqlite"
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password masked."""
+        return mask_url(self.url.render_as_string(hide_password=False))
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, for the status bar: a file path or ``host:port/db``."""
+        if self.is_sqlite:
+            return str(self.url.database or ":memory:")
+        return f"{self.url.host or 'localhost'}:{self.url.port or 5432}/{self.url.database or ''}"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """Like :meth:`session`, but holds the write lock from the start on SQLite."""
+        with self._write_sessions.begin() as session:
+            yield session
+
+    def ping(self) -> Ping:
+        """One round trip; never raises."""
+        start = time.perf_counter()
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            return Ping(False, None, describe_db_error(exc, self))
+        return Ping(True, (time.perf_counter() - start) * 1000)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def _check_sqlite_path(self) -> None:
+        database = self.url.database
+        if not database or database == ":memory:":
+            return
+        folder = Path(database).parent
+        if not folder.is_dir():
+            raise DataDirError(f"the folder of the SQLite database does not exist: {folder}")
+
+
+def _create_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_on_connect)
+        # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
+        # a write transaction takes its lock up front (see SQLAlchemy's pysqlite notes).
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+    )
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    # Autocommit at the driver level: the "begin" listener above starts transactions.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def describe_db_error(exc: BaseException, db: Database) -> str:
+    """An operator-readable sentence for a driver error (password never included)."""
+    orig = getattr(exc, "orig", exc)
+    detail = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    if db.is_sqlite:
+        return f"SQLite database {db.location}: {detail}"
+    return f"PostgreSQL at {db.location}: {detail}"
+
+
+def unavailable(exc: OperationalError | DBAPIError, db: Database) -> DatabaseUnavailable:
+    """Wrap a connection failure into the domain error the UI and CLI show."""
+    return DatabaseUnavailable(
+        f"cannot reach the database: {describe_db_error(exc, db)}",
+        hint="check that the server runs and DATABASE_URL is right",
+    )

@@ -1,0 +1,20 @@
+"""All tables, imported explicitly so that ``Base.metadata`` is complete.
+
+Each domain keeps its tables in its own module; add one import line per module.
+"""
+
+from levqor_desktop.core.models import tenancy
+from levqor_desktop.core.models.base import Base, BigId, UTCDateTime, utcnow
+from levqor_desktop.core.models.tenancy import Membership, Organization, Role, User
+
+__all__ = [
+    "Base",
+    "BigId",
+    "Membership",
+    "Organization",
+    "Role",
+    "UTCDateTime",
+    "User",
+    "tenancy",
+    "utcnow",
+]
