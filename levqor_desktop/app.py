@@ -9,7 +9,7 @@ the window runs off the UI thread.
 from __future__ import annotations
 
 import logging
-from typing import Self
+from typing import Protocol, Self
 
 from levqor_desktop import __version__
 from levqor_desktop.core import schema, tenancy
@@ -28,6 +28,16 @@ from levqor_desktop.errors import LevqorError
 from levqor_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class BackgroundService(Protocol):
+    """A service with threads of its own (worker pool, sampler, scheduler, ...)."""
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 def resolve_database_url(settings: Settings, flags: FlagStore) -> tuple[str, list[str]]:
@@ -64,7 +74,10 @@ class App:
         #: Things the operator should know about the configuration (shown in info/Overview).
         self.notes = notes
         self.actor: Actor | None = None
+        #: Services started by :meth:`start_background` and stopped by :meth:`close`, in order.
+        self.background: list[BackgroundService] = []
         self._started = False
+        self._background_running = False
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -82,7 +95,30 @@ class App:
         log.info("started on %s", self.db.display_url)
         return self
 
+    def start_background(self) -> None:
+        """Start the threads that run jobs, sample metrics, fire schedules.
+
+        The window, ``levqor serve`` and ``levqor worker`` call this; one-shot commands
+        such as ``levqor info`` do not.
+        """
+        if not self._started:
+            self.start()
+        if self._background_running:
+            return
+        for service in self.background:
+            log.debug("starting %s", service.name)
+            service.start()
+        self._background_running = True
+
     def close(self) -> None:
+        """Stop background services (newest first) and release the database."""
+        if self._background_running:
+            for service in reversed(self.background):
+                try:
+                    service.stop()
+                except Exception:
+                    log.exception("stopping %s failed", service.name)
+            self._background_running = False
         self.db.dispose()
 
     def __enter__(self) -> Self:
