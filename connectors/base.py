@@ -174,7 +174,7 @@ class ConnectorContext:
     hooks: CallHooks = field(default_factory=NullHooks)
     sleep: Callable[[float], None] = time.sleep
     on_token_refresh: Callable[[dict[str, str]], None] | None = None
-    timeout: httpx.Timeout = DEFAULT_TIMEOUT
+    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     ssl_context: ssl.SSLContext | None = None  # non-HTTP connectors (SMTP); None = system CAs
 
@@ -228,7 +228,7 @@ class Connector(ABC):
         self.validate_credentials()
 
     # -- hooks for subclasses -------------------------------------------------------
-    def validate_credentials(self) -> None:
+    def validate_credentials(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Override to check formats (raise ConfigurationError naming the field, not value)."""
 
     def http_auth(self) -> httpx.Auth | None:
@@ -306,7 +306,8 @@ class Connector(ABC):
                 f"invalid inputs for {action_name}: {faults}", connector=self.name, fields=paths
             ) from None
         method = getattr(self, spec.method_name)
-        return self._timed_call(action_name, lambda: method(model), spec)
+        result: dict[str, Any] = self._timed_call(action_name, lambda: method(model), spec)
+        return result
 
     def _timed_call(
         self, action_name: str, call: Callable[[], Any], spec: ActionSpec | None = None

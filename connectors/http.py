@@ -27,6 +27,7 @@ from connectors.http_errors import (
     EXCEPTION_ERRORS,
     STATUS_ERRORS,
     error_for_status,
+    error_from_response,
     json_body,
     map_exception,
     parse_retry_after,
@@ -47,6 +48,7 @@ __all__ = [
     "RetryPolicy",
     "build_client",
     "error_for_status",
+    "error_from_response",
     "iter_cursor",
     "iter_link_header",
     "iter_pages",
@@ -87,7 +89,7 @@ class RetryPolicy:
     def backoff(self, retry: int) -> float:
         """Seconds before retry number ``retry`` (0-based): "equal jitter" in [d/2, d]."""
         delay = min(self.cap, self.base * (2**retry))
-        return delay / 2 + delay / 2 * self.jitter()
+        return float(delay / 2 + delay / 2 * self.jitter())
 
 
 class ConnectorClient(httpx.Client):
@@ -141,7 +143,8 @@ class ConnectorClient(httpx.Client):
                 raise
             except _CONNECT_FAILURES as exc:
                 if retry + 1 >= self.retry.attempts:
-                    raise map_exception(exc, connector=self.connector, secrets=self.secrets) from exc
+                    secrets = self.secrets
+                    raise map_exception(exc, connector=self.connector, secrets=secrets) from exc
                 self._sleep(self.retry.backoff(retry))
                 retry += 1
                 continue
@@ -157,7 +160,7 @@ class ConnectorClient(httpx.Client):
             if wait is None:
                 response.read()
                 response.close()
-                raise_for_status(response, connector=self.connector, secrets=self.secrets)
+                raise error_from_response(response, connector=self.connector, secrets=self.secrets)
             response.close()
             self._sleep(wait)
             retry += 1

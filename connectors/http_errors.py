@@ -34,6 +34,7 @@ __all__ = [
     "EXCEPTION_ERRORS",
     "STATUS_ERRORS",
     "error_for_status",
+    "error_from_response",
     "json_body",
     "map_exception",
     "parse_retry_after",
@@ -124,30 +125,34 @@ def vendor_message(response: httpx.Response) -> str | None:
         if "html" in ctype or text.startswith("<"):
             return None
         return text[:_MAX_VENDOR_TEXT] or None
-    text = vendor_message_from_json(data) if isinstance(data, Mapping) else _first_text(data)
-    return text[:_MAX_VENDOR_TEXT] if text else None
+    found = vendor_message_from_json(data) if isinstance(data, Mapping) else _first_text(data)
+    return found[:_MAX_VENDOR_TEXT] if found else None
+
+
+def error_from_response(
+    response: httpx.Response, *, connector: str | None = None, secrets: Iterable[str] = ()
+) -> ConnectorError:
+    """The mapped :class:`ConnectorError` for a 4xx/5xx response (its body already read)."""
+    cls, sentence = error_for_status(response.status_code)
+    text = vendor_message(response)
+    message = redact(f"{sentence}: {text}" if text else sentence, secrets)
+    if cls is InvalidInput:
+        return InvalidInput(message, connector=connector, status_code=response.status_code)
+    return cls(
+        message,
+        connector=connector,
+        status_code=response.status_code,
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
+    )
 
 
 def raise_for_status(
     response: httpx.Response, *, connector: str | None = None, secrets: Iterable[str] = ()
 ) -> None:
     """Raise the mapped :class:`ConnectorError` for a 4xx/5xx response; do nothing otherwise."""
-    if response.status_code < 400:
-        return
-    cls, sentence = error_for_status(response.status_code)
-    text = vendor_message(response)
-    message = redact(f"{sentence}: {text}" if text else sentence, secrets)
-    if cls is RateLimited or (cls is Unavailable and "retry-after" in response.headers):
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        raise cls(
-            message,
-            connector=connector,
-            status_code=response.status_code,
-            retry_after=retry_after,
-        )
-    if cls is InvalidInput:
-        raise InvalidInput(message, connector=connector, status_code=response.status_code)
-    raise cls(message, connector=connector, status_code=response.status_code)
+    if response.status_code >= 400:
+        response.read()
+        raise error_from_response(response, connector=connector, secrets=secrets)
 
 
 def map_exception(

@@ -81,8 +81,11 @@ class OAuth2RefreshAuth(httpx.Auth):
         if response.status_code != 200:
             text = vendor_message(response) or "no reason given"
             raise AuthError(
-                redact(f"the token refresh was refused ({response.status_code}): {text}; "
-                       "reconnect the account", self._secrets()),
+                redact(
+                    f"the token refresh was refused ({response.status_code}): {text}; "
+                    "reconnect the account",
+                    self._secrets(),
+                ),
                 status_code=response.status_code,
             )
         try:

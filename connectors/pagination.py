@@ -24,9 +24,7 @@ def _default_parse(response: httpx.Response) -> Any:
     return json_body(response)
 
 
-def _take(
-    items: Iterable[Any], yielded: int, max_items: int | None
-) -> Iterator[Any]:
+def _take(items: Iterable[Any], yielded: int, max_items: int | None) -> Iterator[Any]:
     for item in items:
         if max_items is not None and yielded >= max_items:
             return

@@ -22,7 +22,10 @@ REDACTED = "[redacted]"
 _MIN_SECRET_LENGTH = 4
 
 _PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL)
-_AUTH_HEADER = re.compile(r"(?im)\b((?:proxy-)?authorization\s*[:=]\s*)[^\r\n,;]+")
+# The value after "Authorization:", keeping a scheme word (Bearer, Basic, Bot...) readable.
+_AUTH_HEADER = re.compile(
+    r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?(?:[A-Za-z]+\s+)?)[^\s,;\"']+"
+)
 _SCHEME_VALUE = re.compile(r"\b(Bearer|Basic)\s+([A-Za-z0-9._~+/-]+=*)")
 _KEY_VALUE = re.compile(
     r"(?i)\b((?:access_token|refresh_token|id_token|client_secret|api_key|apikey|token|key"
@@ -47,7 +50,9 @@ _TOKEN_SHAPES = re.compile(
         )
     )
 )
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
 
 
 def hash_email(address: str) -> str:
@@ -58,7 +63,10 @@ def hash_email(address: str) -> str:
 
 def _looks_secret(value: str) -> bool:
     # "Basic authentication failed" must survive; "Basic dXNlcjpwYXNz" must not.
-    return len(value) >= 20 or (len(value) >= 8 and any(not c.isalpha() for c in value))
+    if len(value) >= 20:
+        return True
+    mixed_case = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
+    return len(value) >= 8 and (mixed_case or any(not c.isalpha() for c in value))
 
 
 def _scheme_value(match: re.Match[str]) -> str:
