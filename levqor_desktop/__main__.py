@@ -1,0 +1,76 @@
+"""``python -m levqor_desktop`` / ``levqor-desktop``: the window.
+
+Only Qt is imported before the window shows; the App (settings, database, services) is
+built off the UI thread right after, so the window appears at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from levqor_desktop.app import App
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="levqor-desktop", description="Levqor Desktop window")
+    parser.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        type=Path,
+        help="save a PNG of every panel into DIR and exit",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    return parser.parse_args(argv)
+
+
+def _build_app() -> App:
+    # Imported here, on the start-up thread, to keep the window's first paint fast.
+    from levqor_desktop.app import build_app
+    from levqor_desktop.settings import Settings
+
+    return build_app(Settings.from_env())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.version:
+        from levqor_desktop import __version__
+
+        print(f"levqor-desktop {__version__}")
+        return 0
+
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from levqor_desktop.ui.main_window import MainWindow
+    from levqor_desktop.ui.theme import apply_theme
+
+    QCoreApplication.setOrganizationName("Levqor")
+    QCoreApplication.setApplicationName("Levqor Desktop")
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    apply_theme(qapp)
+    window = MainWindow(_build_app)
+    exit_code = [0]
+    if args.screenshots is not None:
+        from levqor_desktop.ui.screenshots import ScreenshotTour
+
+        def finish(code: int) -> None:
+            exit_code[0] = code
+            window.close()
+            qapp.quit()
+
+        ScreenshotTour(window, args.screenshots, finish)
+    window.show()
+    window.start()
+    qapp.exec()
+    return exit_code[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

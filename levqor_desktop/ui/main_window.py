@@ -1,0 +1,336 @@
+"""The main window: a sidebar of panels, a stacked page area, a banner and a status bar.
+
+The window appears before the App is ready: building and starting the App (settings,
+database connection, schema upgrade) runs off the UI thread, and the panels attach when
+it is done. A failure shows in the banner with a Retry button, never as a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from levqor_desktop.errors import LevqorError
+from levqor_desktop.ui.bridge import Bridge, Poller
+from levqor_desktop.ui.panels import PANELS, PanelSpec
+from levqor_desktop.ui.panels.base import Panel, PanelContext
+from levqor_desktop.ui.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from levqor_desktop.app import App
+
+log = logging.getLogger(__name__)
+
+STATUS_INTERVAL_MS = 2000
+
+
+class Banner(QFrame):
+    """A strip above the pages for errors an operator must see (with an optional action)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("Banner")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton()
+        self.action_button.hide()
+        close = QPushButton("Dismiss")
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button)
+        layout.addWidget(close)
+        self._action: Callable[[], None] | None = None
+        self.action_button.clicked.connect(self._run_action)
+        self.hide()
+
+    def show_text(
+        self,
+        text: str,
+        *,
+        severity: str = "error",
+        action: tuple[str, Callable[[], None]] | None = None,
+    ) -> None:
+        self.setProperty("severity", severity)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.label.setText(text)
+        if action:
+            self.action_button.setText(action[0])
+            self._action = action[1]
+            self.action_button.show()
+        else:
+            self._action = None
+            self.action_button.hide()
+        self.show()
+
+    def _run_action(self) -> None:
+        action = self._action
+        self.hide()
+        if action:
+            action()
+
+
+class MainWindow(QMainWindow):
+    """The operator's console."""
+
+    #: Emitted once the App is built and started (or replaced after a retry).
+    app_ready = Signal(object)
+    #: Emitted when building or starting the App failed: the exception.
+    start_failed = Signal(object)
+    #: Emitted when a panel was created and shown for the first time: key.
+    panel_created = Signal(str)
+
+    def __init__(
+        self,
+        app_factory: Callable[[], App],
+        *,
+        bridge: Bridge | None = None,
+        settings: QSettings | None = None,
+        panels: tuple[PanelSpec, ...] = PANELS,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Levqor Desktop")
+        self._app_factory = app_factory
+        self.app: App | None = None
+        self.bridge = bridge or Bridge(self)
+        self.bridge.error.connect(self.show_error)
+        self.qsettings = settings or QSettings()
+        self.specs = panels
+        self._panels: dict[str, Panel] = {}
+        self._current: str | None = None
+        self._tray: QSystemTrayIcon | None = None
+
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("Sidebar")
+        self.sidebar.setMinimumWidth(170)
+        self.sidebar.setMaximumWidth(240)
+        for n, spec in enumerate(self.specs, start=1):
+            icon = self.style().standardIcon(getattr(QStyle.StandardPixmap, spec.icon))
+            item = QListWidgetItem(icon, spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            if n <= 9:
+                item.setToolTip(f"{spec.title} (Ctrl+{n})")
+            self.sidebar.addItem(item)
+        self.sidebar.currentRowChanged.connect(self._on_row_changed)
+
+        self.banner = Banner()
+        self.pages = QStackedWidget()
+        self._placeholder = QLabel("Starting…")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pages.addWidget(self._placeholder)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(8, 8, 8, 0)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.pages, 1)
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(self.splitter)
+
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self.toolbar = self.addToolBar("Main")
+        self.toolbar.setObjectName("MainToolbar")
+        self.toolbar.setMovable(False)
+        self._status_poller: Poller | None = None
+
+        self._add_shortcuts()
+        self._restore_layout()
+
+    # -- start-up -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Build and start the App off the UI thread."""
+        self.status.set_database_text("Database: connecting…")
+        self.bridge.submit(
+            self._build_and_start, on_result=self._attach_app, on_error=self._start_failed
+        )
+
+    def _build_and_start(self) -> App:
+        app = self._app_factory()
+        try:
+            app.start()
+            app.start_background()
+        except BaseException:
+            app.close()
+            raise
+        return app
+
+    def _attach_app(self, app: App) -> None:
+        self.app = app
+        self.banner.hide()
+        self._status_poller = Poller(
+            self.bridge, STATUS_INTERVAL_MS, app.status, self.status.update_status, self
+        )
+        self._status_poller.start()
+        self.app_ready.emit(app)
+        row = self._saved_row()
+        self.sidebar.setCurrentRow(row)
+        self._on_row_changed(row)
+
+    def _start_failed(self, exc: BaseException) -> None:
+        self.status.set_database_text("Database: unavailable", ok=False)
+        self._placeholder.setText("Levqor could not start. See the message above.")
+        self.banner.show_text(_describe(exc), action=("Retry", self.start))
+        self.start_failed.emit(exc)
+
+    # -- panels -------------------------------------------------------------------------
+
+    def panel(self, key: str) -> Panel | None:
+        return self._panels.get(key)
+
+    def show_panel(self, key: str) -> None:
+        for row, spec in enumerate(self.specs):
+            if spec.key == key:
+                self.sidebar.setCurrentRow(row)
+                return
+        raise KeyError(key)
+
+    def _on_row_changed(self, row: int) -> None:
+        if row < 0 or row >= len(self.specs) or self.app is None:
+            return
+        spec = self.specs[row]
+        if self._current == spec.key:
+            return
+        if self._current and self._current in self._panels:
+            self._panels[self._current].on_hidden()
+        panel = self._panels.get(spec.key)
+        if panel is None:
+            try:
+                panel = spec.create(PanelContext(self.app, self.bridge, self))
+            except Exception as exc:
+                log.exception("panel %s failed to build", spec.key)
+                self.show_error(exc)
+                return
+            self._panels[spec.key] = panel
+            self.pages.addWidget(panel)
+            self.panel_created.emit(spec.key)
+        self._current = spec.key
+        self.pages.setCurrentWidget(panel)
+        panel.on_shown()
+
+    def _add_shortcuts(self) -> None:
+        for n, spec in enumerate(self.specs[:9], start=1):
+            action = QAction(spec.title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{n}"))
+            action.triggered.connect(lambda _=False, key=spec.key: self.show_panel(key))
+            self.addAction(action)
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+
+    # -- services for panels ------------------------------------------------------------
+
+    def add_toolbar_widget(self, widget: QWidget) -> None:
+        self.toolbar.addWidget(widget)
+
+    def show_error(self, exc: BaseException) -> None:
+        self.banner.show_text(_describe(exc))
+
+    def show_message(self, text: str, timeout_ms: int = 5000) -> None:
+        self.status.showMessage(text, timeout_ms)
+
+    def notify(self, title: str, text: str) -> None:
+        """A desktop notification (tray) when the system has one, else the banner."""
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(self.windowIcon(), self)
+                self._tray.show()
+            self._tray.showMessage(title, text)
+        self.banner.show_text(f"{title}: {text}", severity="info")
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Ask before a destructive action."""
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    # -- layout memory ------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        geometry = self.qsettings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = self.qsettings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        splitter = self.qsettings.value("window/splitter")
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self.splitter.restoreState(splitter)
+
+    def _saved_row(self) -> int:
+        key = self.qsettings.value("window/panel", self.specs[0].key)
+        for row, spec in enumerate(self.specs):
+            if spec.key == key:
+                return row
+        return 0
+
+    def save_layout(self) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.setValue("window/state", self.saveState())
+        self.qsettings.setValue("window/splitter", self.splitter.saveState())
+        if self._current:
+            self.qsettings.setValue("window/panel", self._current)
+        self.qsettings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop pollers and panels, wait for calls in flight, close the App."""
+        if self._status_poller is not None:
+            self._status_poller.stop()
+        for panel in self._panels.values():
+            panel.shutdown()
+        self.bridge.close()
+        if self.app is not None:
+            self.app.close()
+            self.app = None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, LevqorError):
+        return str(exc)
+    return f"Unexpected error ({type(exc).__name__}): {exc}"
+
+
+def run_later(msecs: int, fn: Callable[[], None]) -> None:
+    QTimer.singleShot(msecs, fn)
+
+
+def application() -> QApplication:
+    instance = QApplication.instance()
+    assert isinstance(instance, QApplication)
+    return instance

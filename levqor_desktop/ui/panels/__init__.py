@@ -1,0 +1,38 @@
+"""The panels of the main window, in sidebar order (Ctrl+1..9 follow this order).
+
+Panels are imported lazily, the first time they are shown, so the window appears fast
+and a panel's heavy imports (pyqtgraph, ...) cost nothing until it is used. Add one line
+per panel.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from levqor_desktop.ui.panels.base import Panel, PanelContext
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    key: str
+    title: str
+    #: "package.module:ClassName" of the Panel subclass.
+    target: str
+    #: Name of a QStyle standard pixmap (``SP_...``) used as the sidebar icon.
+    icon: str = "SP_FileIcon"
+
+    def create(self, ctx: PanelContext) -> Panel:
+        module_name, _, class_name = self.target.partition(":")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        panel: Panel = cls(ctx)
+        return panel
+
+
+PANELS: tuple[PanelSpec, ...] = (
+    PanelSpec(
+        "overview", "Overview", "levqor_desktop.ui.panels.overview:OverviewPanel", "SP_ComputerIcon"
+    ),
+)

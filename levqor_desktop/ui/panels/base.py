@@ -1,0 +1,63 @@
+"""The base of every panel, and what a panel is given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from PySide6.QtWidgets import QWidget
+
+from levqor_desktop.ui.bridge import Bridge
+
+if TYPE_CHECKING:
+    from levqor_desktop.app import App
+
+
+class WindowServices(Protocol):
+    """What the main window offers panels."""
+
+    def show_error(self, exc: BaseException) -> None: ...
+
+    def show_message(self, text: str, timeout_ms: int = 5000) -> None: ...
+
+    def notify(self, title: str, text: str) -> None: ...
+
+
+@dataclass
+class PanelContext:
+    app: App
+    bridge: Bridge
+    window: WindowServices
+
+    def show_error(self, exc: BaseException) -> None:
+        self.window.show_error(exc)
+
+
+class Panel(QWidget):
+    """A page of the main window. Subclasses build their widgets in ``__init__``.
+
+    ``on_shown``/``on_hidden`` are called when the panel becomes the visible page or stops
+    being it: start polling in one, stop it in the other.
+    """
+
+    def __init__(self, ctx: PanelContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    @property
+    def app(self) -> App:
+        return self.ctx.app
+
+    @property
+    def bridge(self) -> Bridge:
+        return self.ctx.bridge
+
+    def on_shown(self) -> None:
+        """The panel became visible."""
+
+    def on_hidden(self) -> None:
+        """The panel is no longer visible."""
+
+    def shutdown(self) -> None:
+        """The window closes: stop timers and background work."""
+        self.on_hidden()

@@ -1,0 +1,74 @@
+"""Light and dark themes that follow the system (Fusion style + a palette)."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+#: Status colours shared by panels (pass / warn / fail / no data).
+OK = "#2e9d57"
+WARN = "#d08a00"
+FAIL = "#d0453b"
+MUTED = "#8a8f98"
+
+
+def system_prefers_dark() -> bool:
+    override = os.environ.get("LEVQOR_THEME", "").lower()
+    if override in ("dark", "light"):
+        return override == "dark"
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    base, alt, text, mid = (
+        QColor("#1f2227"),
+        QColor("#272b31"),
+        QColor("#e6e6e6"),
+        QColor("#3a3f47"),
+    )
+    p.setColor(QPalette.ColorRole.Window, QColor("#24272d"))
+    p.setColor(QPalette.ColorRole.WindowText, text)
+    p.setColor(QPalette.ColorRole.Base, base)
+    p.setColor(QPalette.ColorRole.AlternateBase, alt)
+    p.setColor(QPalette.ColorRole.ToolTipBase, alt)
+    p.setColor(QPalette.ColorRole.ToolTipText, text)
+    p.setColor(QPalette.ColorRole.Text, text)
+    p.setColor(QPalette.ColorRole.Button, QColor("#2d3138"))
+    p.setColor(QPalette.ColorRole.ButtonText, text)
+    p.setColor(QPalette.ColorRole.Mid, mid)
+    p.setColor(QPalette.ColorRole.Highlight, QColor("#3d7bd9"))
+    p.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    p.setColor(QPalette.ColorRole.Link, QColor("#6aa5ff"))
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8a8f98"))
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6b7078"))
+    return p
+
+
+STYLESHEET = """
+#Sidebar { border: none; font-size: 13px; }
+#Sidebar::item { padding: 8px 12px; }
+#Banner { border-radius: 4px; padding: 6px; }
+#Banner[severity="error"] { background: #d0453b; color: white; }
+#Banner[severity="info"] { background: #3d7bd9; color: white; }
+QLabel#PanelTitle { font-size: 18px; font-weight: 600; }
+QLabel#Muted { color: palette(placeholder-text); }
+"""
+
+
+def apply_theme(app: QApplication) -> bool:
+    """Apply the theme the system prefers; returns True for dark."""
+    app.setStyle("Fusion")
+    dark = system_prefers_dark()
+    app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    app.setStyleSheet(STYLESHEET)
+    return dark
