@@ -75,6 +75,8 @@ def test_server_down_is_a_clear_error(home: Path) -> None:
         home, DATABASE_URL="postgresql://postgres@127.0.0.1:9/none", PG_ENABLED="1"
     )
     app = build_app(settings)
-    with pytest.raises(DatabaseUnavailable, match=r"cannot reach the database: PostgreSQL at 127\.0\.0\.1:9"):
+    with pytest.raises(
+        DatabaseUnavailable, match=r"cannot reach the database: PostgreSQL at 127\.0\.0\.1:9"
+    ):
         app.start()
     app.close()

@@ -69,5 +69,7 @@ def test_unusable_home_names_the_folder(tmp_path: Path) -> None:
 
 
 def test_mask_url_hides_password() -> None:
-    assert mask_url("postgresql://bob:s3cret@db:5432/levqor") == "postgresql://bob:***@db:5432/levqor"
+    assert (
+        mask_url("postgresql://bob:s3cret@db:5432/levqor") == "postgresql://bob:***@db:5432/levqor"
+    )
     assert "s3cret" not in mask_url("postgresql://bob:s3cret@db/levqor")
