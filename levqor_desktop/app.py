@@ -9,12 +9,13 @@ the window runs off the UI thread.
 from __future__ import annotations
 
 import logging
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from levqor_desktop import __version__
 from levqor_desktop.core import schema, tenancy
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
+from levqor_desktop.core.secrets import PasswordPrompt, SecretStore, select_backend
 from levqor_desktop.core.status import (
     DatabaseStatus,
     Overview,
@@ -74,6 +75,8 @@ class App:
         #: Things the operator should know about the configuration (shown in info/Overview).
         self.notes = notes
         self.actor: Actor | None = None
+        #: Secrets (OS keyring); replaced by build_app with the selected backend.
+        self.secrets: SecretStore = SecretStore(_no_backend)
         #: Services started by :meth:`start_background` and stopped by :meth:`close`, in order.
         self.background: list[BackgroundService] = []
         self._started = False
@@ -183,11 +186,31 @@ class App:
         )
 
 
-def build_app(settings: Settings | None = None) -> App:
-    """Wire the services for these settings (read from the environment when None)."""
+def _no_backend() -> Any:
+    raise LevqorError("no secret store was configured for this App")
+
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    secret_backend: Any = None,
+    password_prompt: PasswordPrompt | None = None,
+) -> App:
+    """Wire the services for these settings (read from the environment when None).
+
+    ``secret_backend`` replaces the keyring backend selection (tests pass an in-memory
+    keyring); ``password_prompt`` asks for the file keyring's password when opted into.
+    """
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
     flags = FlagStore(settings.config_dir / "flags.json", settings.environ)
+    if secret_backend is not None:
+        secrets = SecretStore(lambda: secret_backend)
+    else:
+        env, data_dir = settings.environ, settings.data_dir
+        secrets = SecretStore(lambda: select_backend(env, data_dir, password_prompt))
     url, notes = resolve_database_url(settings, flags)
     db = Database(url)
-    return App(settings, flags, db, notes)
+    app = App(settings, flags, db, notes)
+    app.secrets = secrets
+    return app

@@ -20,6 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from levqor_desktop.app import App, build_app
 from levqor_desktop.settings import Settings
+from tests.helpers.memory_keyring import MemoryKeyring
 
 REQUIRE_SERVICES = os.environ.get("LEVQOR_REQUIRE_SERVICES") == "1"
 
@@ -50,9 +51,15 @@ def settings(home: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Iterator[App]:
-    """A started App on SQLite in a temporary LEVQOR_HOME."""
-    app = build_app(settings).start()
+def keyring_backend() -> MemoryKeyring:
+    """An in-memory keyring backend, handed to the App instead of the OS keyring."""
+    return MemoryKeyring()
+
+
+@pytest.fixture
+def app(settings: Settings, keyring_backend: MemoryKeyring) -> Iterator[App]:
+    """A started App on SQLite in a temporary LEVQOR_HOME (secrets in memory)."""
+    app = build_app(settings, secret_backend=keyring_backend).start()
     try:
         yield app
     finally:
@@ -124,9 +131,10 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def pg_app(home: Path, pg_url: str) -> Iterator[App]:
+def pg_app(home: Path, pg_url: str, keyring_backend: MemoryKeyring) -> Iterator[App]:
     """A started App on a fresh PostgreSQL database (PG_ENABLED on)."""
-    app = build_app(make_settings(home, DATABASE_URL=pg_url, PG_ENABLED="true")).start()
+    settings = make_settings(home, DATABASE_URL=pg_url, PG_ENABLED="true")
+    app = build_app(settings, secret_backend=keyring_backend).start()
     try:
         yield app
     finally:
