@@ -15,6 +15,7 @@ from levqor_desktop import __version__
 from levqor_desktop.core import schema, tenancy
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
+from levqor_desktop.core.orgs import OrgService
 from levqor_desktop.core.secrets import PasswordPrompt, SecretStore, select_backend
 from levqor_desktop.core.status import (
     DatabaseStatus,
@@ -25,6 +26,7 @@ from levqor_desktop.core.status import (
     qt_version,
 )
 from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.core.usage import UsageService
 from levqor_desktop.errors import LevqorError
 from levqor_desktop.settings import Settings
 
@@ -79,6 +81,9 @@ class App:
         self.secrets: SecretStore = SecretStore(_no_backend)
         #: Services started by :meth:`start_background` and stopped by :meth:`close`, in order.
         self.background: list[BackgroundService] = []
+        #: Usage metering, limits and the cost guard; organizations and members.
+        self.usage = UsageService(db)
+        self.orgs = OrgService(db, flags)
         self._started = False
         self._background_running = False
 
