@@ -6,8 +6,10 @@ left untouched, and the defaults apply until the operator fixes or resets it.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -16,6 +18,8 @@ from pathlib import Path
 
 from levqor_desktop.core.flags.definitions import FLAGS, FlagName
 from levqor_desktop.errors import ConfigError, ValidationError
+
+log = logging.getLogger(__name__)
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -63,10 +67,25 @@ class FlagStore:
         self._listeners: list[Listener] = []
         #: The fault of the flags file, if it is broken (the defaults apply meanwhile).
         self.file_error: str | None = None
+        self._mtime: int | None = None
         self._file: dict[FlagName, bool] = self._read_file()
 
-    def subscribe(self, listener: Listener) -> None:
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(old, new)`` after each change of an effective value.
+
+        Returns a function that unsubscribes it.
+        """
         self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, changes: list[tuple[FlagState, FlagState]]) -> None:
+        # A faulty listener must not undo a change that is already written.
+        for old, new in changes:
+            for listener in list(self._listeners):
+                try:
+                    listener(old, new)
+                except Exception:
+                    log.exception("flag listener %r failed on %s", listener, new.name)
 
     def state(self, name: FlagName | str) -> FlagState:
         flag = FLAGS[FlagName(name)]
@@ -96,6 +115,7 @@ class FlagStore:
         for a flag that the environment forces.
         """
         flag = FlagName(name)
+        self.refresh()  # never overwrite an edit made by hand since we last read the file
         with self._lock:
             if self.file_error is not None:
                 raise ConfigError(self.file_error, hint="fix the file or reset the flags first")
@@ -114,13 +134,13 @@ class FlagStore:
             self._file = data
             new = self.state(flag)
         if new != old:
-            for listener in list(self._listeners):
-                listener(old, new)
+            self._notify([(old, new)])
         return old, new
 
     def reset_file(self) -> Path | None:
         """Move a broken flags file aside (kept as ``flags.json.broken-N``) and start clean."""
         with self._lock:
+            before = self._safe_all()
             moved: Path | None = None
             if self.path.exists():
                 n = 1
@@ -130,14 +150,47 @@ class FlagStore:
                 moved = candidate
             self.file_error = None
             self._file = {}
-            return moved
+            self._mtime = None
+            changes = self._changes(before)
+        self._notify(changes)
+        return moved
 
     def reload(self) -> None:
+        """Read the file again (after an edit by hand) and tell listeners what changed."""
         with self._lock:
+            before = self._safe_all()
             self._file = self._read_file()
+            changes = self._changes(before)
+        self._notify(changes)
+
+    def refresh(self) -> bool:
+        """Reload only if the file changed on disk since we last read or wrote it."""
+        mtime = self._stat_mtime()
+        if mtime == self._mtime:
+            return False
+        self.reload()
+        return True
+
+    def _stat_mtime(self) -> int | None:
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def _safe_all(self) -> dict[FlagName, FlagState]:
+        out = {}
+        for name in FLAGS:
+            with contextlib.suppress(ConfigError):
+                out[name] = self.state(name)
+        return out
+
+    def _changes(self, before: Mapping[FlagName, FlagState]) -> list[tuple[FlagState, FlagState]]:
+        after = self._safe_all()
+        return [(before[n], after[n]) for n in after if n in before and before[n] != after[n]]
 
     def _read_file(self) -> dict[FlagName, bool]:
         self.file_error = None
+        self._mtime = self._stat_mtime()
         if not self.path.exists():
             return {}
         try:
@@ -175,8 +228,13 @@ class FlagStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         payload = {str(k): v for k, v in sorted(data.items())}
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(payload, indent=2) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(payload, indent=2) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise ConfigError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self._mtime = self._stat_mtime()
