@@ -15,6 +15,8 @@ from levqor_desktop import __version__
 from levqor_desktop.core import schema, tenancy
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
+from levqor_desktop.core.flags.service import FlagService
+from levqor_desktop.core.metrics.wiring import build_metrics, build_sampler, build_server
 from levqor_desktop.core.orgs import OrgService
 from levqor_desktop.core.secrets import PasswordPrompt, SecretStore, select_backend
 from levqor_desktop.core.status import (
@@ -81,6 +83,12 @@ class App:
         self.secrets: SecretStore = SecretStore(_no_backend)
         #: Services started by :meth:`start_background` and stopped by :meth:`close`, in order.
         self.background: list[BackgroundService] = []
+        #: Audited flag changes; metrics, their sampler and /metrics on loopback.
+        self.flag_service = FlagService(flags, db)
+        self.metrics = build_metrics(self)
+        self.sampler = build_sampler(self, self.metrics)
+        self.metrics_server = build_server(self, self.metrics)
+        self.background += [self.sampler, self.metrics_server]
         #: Usage metering, limits and the cost guard; organizations and members.
         self.usage = UsageService(db)
         self.orgs = OrgService(db, flags)
