@@ -123,10 +123,26 @@ class TemplateEngine:
 
     def __init__(self, cache_size: int = 512) -> None:
         self.env = _make_environment()
-        self._template = lru_cache(maxsize=cache_size)(self.env.from_string)
+        self._template = lru_cache(maxsize=cache_size)(self._compile_template)
         self._expression: Callable[[str], Callable[..., Any]] = lru_cache(maxsize=cache_size)(
-            lambda expr: self.env.compile_expression(expr, undefined_to_none=False)
+            self._compile_expression
         )
+
+    def _refuse_outside_names(self, source: str) -> None:
+        # Names outside the scope (``self``, ``env``...) and private keys never render.
+        for ref in _collect_references(self.env.parse(source)):
+            if ref.kind == "name":
+                raise SecurityError(f"{ref.name!r} is not in the scope (inputs, steps)")
+            if ref.kind == "private":
+                raise SecurityError(f"templates may not read {ref.name!r}")
+
+    def _compile_template(self, text: str) -> Any:
+        self._refuse_outside_names(text)
+        return self.env.from_string(text)
+
+    def _compile_expression(self, expr: str) -> Callable[..., Any]:
+        self._refuse_outside_names("{{ " + expr + " }}")
+        return self.env.compile_expression(expr, undefined_to_none=False)
 
     def render(self, text: str, scope: Mapping[str, Any], *, field: str = "") -> Any:
         """Render one string: native value for a lone ``{{ expr }}``, else text."""
