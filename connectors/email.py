@@ -117,7 +117,8 @@ def _map_smtp_error(exc: Exception, connector: str) -> ConnectorError:
     if isinstance(exc, smtplib.SMTPResponseException):
         cls = InvalidInput if 500 <= exc.smtp_code < 600 else Unavailable
         return cls(f"the SMTP server refused the message: {text}", connector=connector)
-    if isinstance(exc, TimeoutError):
+    # smtplib turns a read timeout into SMTPServerDisconnected; the cause tells them apart.
+    if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
         return Timeout("the SMTP server did not answer in time", connector=connector)
     if isinstance(exc, ssl.SSLError):
         return Unavailable(f"TLS with the SMTP server failed: {text}", connector=connector)

@@ -55,7 +55,7 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
     method: str | None = None
     path: str | None = None
-    check: Callable[[httpx.Request], None] | None = None
+    check: Callable[[httpx.Request], object] | None = None  # False or an assert fails
     spec_response: bool = True  # check this body against the documented response schema
 
     def verify(self, request: httpx.Request) -> None:
@@ -64,7 +64,7 @@ class Reply:
         if self.path is not None:
             assert request.url.path == self.path, f"expected {self.path}, got {request.url.path}"
         if self.check is not None:
-            self.check(request)
+            assert self.check(request) is not False, f"request check failed: {request.url}"
 
     def response(self) -> httpx.Response:
         if self.content is not None:
@@ -142,23 +142,66 @@ def variants_of(table: ConnectorTable, case: Case) -> list[Case]:
     body = {"error": "rejected", "message": f"denied for token {secret}"}
     failing = [(401, AuthError), (403, PermissionDenied), (404, NotFound)]
     out = [
-        replace(case, id=f"{case.name}-{status}", replies=[Reply(status, json=body,
-                spec_response=False)], expect=None, raises=cls, variants=False)
+        replace(
+            case,
+            id=f"{case.name}-{status}",
+            replies=[Reply(status, json=body, spec_response=False)],
+            expect=None,
+            raises=cls,
+            variants=False,
+        )
         for status, cls in failing
     ]
-    retry = Reply(429, json={"error": "slow down"}, headers={"Retry-After": str(RETRY_AFTER)},
-                  spec_response=False)
-    out.append(replace(case, id=f"{case.name}-429-then-ok", replies=[retry, *case.replies],
-                       variants=False, sleeps=lambda s: s == [float(RETRY_AFTER)]))
-    out.append(replace(case, id=f"{case.name}-503-then-ok",
-                       replies=[Reply(503, spec_response=False), *case.replies], variants=False,
-                       sleeps=lambda s: len(s) == 1 and 0 < s[0] <= POLICY.cap))
-    out.append(replace(case, id=f"{case.name}-timeout", replies=[httpx.ReadTimeout("timed out")],
-                       expect=None, raises=Timeout, variants=False))
-    html = Reply(200, content=b"<html>502 Bad Gateway</html>",
-                 headers={"content-type": "text/html"}, spec_response=False)
-    out.append(replace(case, id=f"{case.name}-malformed", replies=[html], expect=None,
-                       raises=ConnectorError, variants=False))
+    retry = Reply(
+        429,
+        json={"error": "slow down"},
+        headers={"Retry-After": str(RETRY_AFTER)},
+        spec_response=False,
+    )
+    out.append(
+        replace(
+            case,
+            id=f"{case.name}-429-then-ok",
+            replies=[retry, *case.replies],
+            variants=False,
+            sleeps=lambda s: s == [float(RETRY_AFTER)],
+        )
+    )
+    out.append(
+        replace(
+            case,
+            id=f"{case.name}-503-then-ok",
+            replies=[Reply(503, spec_response=False), *case.replies],
+            variants=False,
+            sleeps=lambda s: len(s) == 1 and 0 < s[0] <= POLICY.cap,
+        )
+    )
+    out.append(
+        replace(
+            case,
+            id=f"{case.name}-timeout",
+            replies=[httpx.ReadTimeout("timed out")],
+            expect=None,
+            raises=Timeout,
+            variants=False,
+        )
+    )
+    html = Reply(
+        200,
+        content=b"<html>502 Bad Gateway</html>",
+        headers={"content-type": "text/html"},
+        spec_response=False,
+    )
+    out.append(
+        replace(
+            case,
+            id=f"{case.name}-malformed",
+            replies=[html],
+            expect=None,
+            raises=ConnectorError,
+            variants=False,
+        )
+    )
     return out
 
 
@@ -193,8 +236,8 @@ def run_case(table: ConnectorTable, case: Case) -> Run:
     connector = table.connector(ctx)
     outcome: Any
     try:
-        outcome = connector.check() if case.action == "check" else connector.run(
-            case.action, case.inputs
+        outcome = (
+            connector.check() if case.action == "check" else connector.run(case.action, case.inputs)
         )
     except ConnectorError as exc:
         outcome = exc

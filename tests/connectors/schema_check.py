@@ -61,8 +61,11 @@ def _check(doc: Any, schema: Any, value: Any, path: str, depth: int, out: list[s
     if "enum" in schema and value not in schema["enum"]:
         out.append(f"{path}: {value!r} is not one of {schema['enum']!r}")
     if isinstance(value, dict):
-        out.extend(f"{path}.{r}: required but missing" for r in schema.get("required", [])
-                   if r not in value)
+        out.extend(
+            f"{path}.{r}: required but missing"
+            for r in schema.get("required", [])
+            if r not in value
+        )
         for name, sub in (schema.get("properties") or {}).items():
             if name in value:
                 _check(doc, sub, value[name], f"{path}.{name}", depth + 1, out)

@@ -63,7 +63,9 @@ VENDORS: dict[str, VendorSpec] = {
         "openapi",
         base_paths=("/services/data/v59.0",),
     ),
-    "slack": VendorSpec("slack", ("slack_web_openapi_v2.json",), "openapi", token_params=("token",)),
+    "slack": VendorSpec(
+        "slack", ("slack_web_openapi_v2.json",), "openapi", token_params=("token",)
+    ),
     "stripe": VendorSpec("stripe", ("spec3.yaml",), "openapi"),
     "telegram": VendorSpec("telegram", ("api.min.json",), "telegram"),
     "trello": VendorSpec("trello", ("swagger.v3.json",), "openapi"),
@@ -99,9 +101,12 @@ class _SpecLoader(yaml.CSafeLoader):
     """CSafeLoader that reads zendesk's bare ``=`` scalars as plain strings."""
 
 
-_SpecLoader.add_constructor(
-    "tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node)
-)
+def _plain_scalar(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+_SpecLoader.add_constructor("tag:yaml.org,2002:value", _plain_scalar)
 
 
 @functools.cache

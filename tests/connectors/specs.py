@@ -139,9 +139,9 @@ def _override_scheme(auth: str) -> dict[str, Any]:
 
 def _security_problems(request: httpx.Request, operation: Operation, spec: VendorSpec) -> list[str]:
     doc = operation.doc
-    schemes = (doc.get("components") or {}).get("securitySchemes") or doc.get(
-        "securityDefinitions"
-    ) or {}
+    schemes = (
+        (doc.get("components") or {}).get("securitySchemes") or doc.get("securityDefinitions") or {}
+    )
     requirements = operation.op.get("security", doc.get("security"))
     if requirements is None:
         if spec.auth is None:

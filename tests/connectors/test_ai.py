@@ -73,8 +73,9 @@ TABLE = ConnectorTable(
         Case(
             "chat",
             {"prompt": "Capital of France?", "system": "Be brief.", "temperature": 0.2},
-            replies=[Reply(json=COMPLETION, method="POST", path="/v1/chat/completions",
-                           check=_chat_body)],
+            replies=[
+                Reply(json=COMPLETION, method="POST", path="/v1/chat/completions", check=_chat_body)
+            ],
             expect={
                 "text": "Paris.",
                 "finish_reason": "stop",
@@ -110,8 +111,9 @@ test_ai_cases, test_ai_vendor_spec, test_ai_covers_every_action = table_tests(TA
 def test_tokens_and_model_reach_the_call_record() -> None:
     hooks = RecordingHooks()
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=COMPLETION))
-    ai = AIConnector(ConnectorContext(credentials={"api_key": KEY}, transport=transport,
-                                      hooks=hooks))
+    ai = AIConnector(
+        ConnectorContext(credentials={"api_key": KEY}, transport=transport, hooks=hooks)
+    )
     ai.run("chat", {"messages": [{"role": "user", "content": "hi"}]})
     (record,) = hooks.after
     assert (record.prompt_tokens, record.completion_tokens) == (12, 3)
@@ -126,10 +128,12 @@ def test_local_server_without_key_sends_no_authorization() -> None:
         seen.append(request)
         return httpx.Response(200, json=MODELS)
 
-    ai = AIConnector(ConnectorContext(
-        credentials={"base_url": "http://localhost:11434/v1"},
-        transport=httpx.MockTransport(handler),
-    ))
+    ai = AIConnector(
+        ConnectorContext(
+            credentials={"base_url": "http://localhost:11434/v1"},
+            transport=httpx.MockTransport(handler),
+        )
+    )
     result = ai.check()
     assert result.ok and "localhost" in result.detail
     assert str(seen[0].url) == "http://localhost:11434/v1/models"

@@ -85,9 +85,7 @@ def test_spec_is_json(cls: type[Connector]) -> None:
     assert spec["name"] == cls.name
     assert [a["name"] for a in spec["actions"]] == list(cls.actions())
     assert all(a["input_schema"]["type"] == "object" for a in spec["actions"])
-    assert {f["name"] for f in spec["credential_fields"]} == {
-        f.name for f in cls.credential_fields
-    }
+    assert {f["name"] for f in spec["credential_fields"]} == {f.name for f in cls.credential_fields}
 
 
 def test_names_unique_and_lookup() -> None:

@@ -28,8 +28,11 @@ def _client(replies: Sequence[httpx.Response | Exception], sleeps: list[float], 
 
     def handler(request: httpx.Request) -> httpx.Response:
         # A snapshot: auth flows re-send the same Request object with new headers.
-        seen.append(httpx.Request(request.method, request.url, headers=request.headers.copy(),
-                                  content=request.content))
+        seen.append(
+            httpx.Request(
+                request.method, request.url, headers=request.headers.copy(), content=request.content
+            )
+        )
         reply = queue.pop(0)
         if isinstance(reply, Exception):
             raise reply
@@ -168,8 +171,10 @@ def test_oauth_refreshes_once_on_401_and_reports_new_tokens() -> None:
     sleeps: list[float] = []
     replies = [
         httpx.Response(401, json={"error": "expired"}),
-        httpx.Response(200, json={"access_token": "new-access", "refresh_token": "refresh-2",
-                                  "expires_in": 3600}),
+        httpx.Response(
+            200,
+            json={"access_token": "new-access", "refresh_token": "refresh-2", "expires_in": 3600},
+        ),
         httpx.Response(200, json={"ok": True}),
     ]
     client, seen, queue = _client(replies, sleeps, auth=_oauth(stored.append))
@@ -180,10 +185,15 @@ def test_oauth_refreshes_once_on_401_and_reports_new_tokens() -> None:
     ]
     refresh = dict(httpx.QueryParams(seen[1].content.decode()))
     assert str(seen[1].url) == "https://auth.example.com/token"
-    assert refresh == {"grant_type": "refresh_token", "refresh_token": "refresh-1",
-                       "client_id": "cid", "client_secret": "csecret"}
-    assert stored == [{"access_token": "new-access", "refresh_token": "refresh-2",
-                       "expires_in": "3600"}]
+    assert refresh == {
+        "grant_type": "refresh_token",
+        "refresh_token": "refresh-1",
+        "client_id": "cid",
+        "client_secret": "csecret",
+    }
+    assert stored == [
+        {"access_token": "new-access", "refresh_token": "refresh-2", "expires_in": "3600"}
+    ]
     assert queue == []
 
 
@@ -203,31 +213,49 @@ def _pages(bodies: list[dict[str, object]], headers: list[dict[str, str]] | None
         seen.append(request)
         return httpx.Response(200, json=bodies[len(seen) - 1], headers=hdrs[len(seen) - 1])
 
-    return build_client(base_url="https://api.example.com/", transport=httpx.MockTransport(handler)), seen
+    return build_client(
+        base_url="https://api.example.com/", transport=httpx.MockTransport(handler)
+    ), seen
 
 
 def test_cursor_pagination_follows_and_stops_at_max_items() -> None:
     client, seen = _pages([{"items": [1, 2], "next": "c2"}, {"items": [3, 4], "next": "c3"}])
-    got = list(iter_cursor(client, "list", items=lambda d: d["items"],
-                           next_cursor=lambda d: d["next"], max_items=3))
+    got = list(
+        iter_cursor(
+            client, "list", items=lambda d: d["items"], next_cursor=lambda d: d["next"], max_items=3
+        )
+    )
     assert got == [1, 2, 3] and len(seen) == 2 and seen[1].url.params["cursor"] == "c2"
 
 
 def test_cursor_pagination_stops_on_repeated_cursor_and_max_pages() -> None:
     client, seen = _pages([{"items": [1], "next": "same"}] * 3)
-    got = list(iter_cursor(client, "list", items=lambda d: d["items"],
-                           next_cursor=lambda d: d["next"]))
+    got = list(
+        iter_cursor(client, "list", items=lambda d: d["items"], next_cursor=lambda d: d["next"])
+    )
     assert got == [1, 1] and len(seen) == 2
     client, seen = _pages([{"items": [1], "next": "a"}, {"items": [2], "next": "b"}])
-    assert list(iter_cursor(client, "list", items=lambda d: d["items"],
-                            next_cursor=lambda d: d["next"], max_pages=1)) == [1]
+    assert list(
+        iter_cursor(
+            client, "list", items=lambda d: d["items"], next_cursor=lambda d: d["next"], max_pages=1
+        )
+    ) == [1]
 
 
 def test_cursor_in_json_body() -> None:
     client, seen = _pages([{"r": [1], "n": "x"}, {"r": [2], "n": None}])
-    got = list(iter_cursor(client, "search", method="POST", body={"q": "a"}, cursor_in="json",
-                           cursor_param="start_cursor", items=lambda d: d["r"],
-                           next_cursor=lambda d: d["n"]))
+    got = list(
+        iter_cursor(
+            client,
+            "search",
+            method="POST",
+            body={"q": "a"},
+            cursor_in="json",
+            cursor_param="start_cursor",
+            items=lambda d: d["r"],
+            next_cursor=lambda d: d["n"],
+        )
+    )
     assert got == [1, 2] and seen[1].content == b'{"q":"a","start_cursor":"x"}'
 
 

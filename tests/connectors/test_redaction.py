@@ -45,7 +45,7 @@ def test_short_secrets_are_ignored_to_keep_text_readable() -> None:
 
 def test_headers_and_key_values() -> None:
     out = redact(
-        'Authorization: Bearer abc.def.ghi Proxy-Authorization: Basic dXNlcjpwYXNz '
+        "Authorization: Bearer abc.def.ghi Proxy-Authorization: Basic dXNlcjpwYXNz "
         'url?access_token=tok123&x=1 {"password": "hunter2", "client_secret": "s"}'
     )
     for leaked in ("abc.def.ghi", "dXNlcjpwYXNz", "tok123", "hunter2"):

@@ -14,7 +14,14 @@ from connectors.errors import (
     RateLimited,
 )
 from connectors.slack import SlackConnector
-from tests.connectors.harness import Case, ConnectorTable, Reply, contains, form_or_json, table_tests
+from tests.connectors.harness import (
+    Case,
+    ConnectorTable,
+    Reply,
+    contains,
+    form_or_json,
+    table_tests,
+)
 
 TOKEN = "xoxb-1111-2222-abcdefghijklmnop"
 
@@ -89,20 +96,26 @@ TABLE = ConnectorTable(
     cases=[
         Case(
             "check",
-            replies=[Reply(json=AUTH_OK, method="GET", path="/api/auth.test", check=_no_token_in_url)],
+            replies=[
+                Reply(json=AUTH_OK, method="GET", path="/api/auth.test", check=_no_token_in_url)
+            ],
             expect={"ok": True, "detail": contains("@levqor in workspace Acme")},
         ),
         Case(
             "post_message",
             {"channel": "C0123", "text": "deploy done"},
-            replies=[Reply(json=POSTED, method="POST", path="/api/chat.postMessage", check=_posted)],
+            replies=[
+                Reply(json=POSTED, method="POST", path="/api/chat.postMessage", check=_posted)
+            ],
             expect={"channel": "C0123", "ts": "1700000000.000100"},
         ),
         Case(
             "list_channels",
             {"limit": 3},
             replies=[
-                Reply(json=_channels("C1", "C2", cursor="dGVhbTpD"), path="/api/conversations.list"),
+                Reply(
+                    json=_channels("C1", "C2", cursor="dGVhbTpD"), path="/api/conversations.list"
+                ),
                 Reply(
                     json=_channels("C3", "C4"),
                     check=lambda r: r.url.params["cursor"] == "dGVhbTpD",
@@ -126,10 +139,16 @@ TABLE = ConnectorTable(
             "channel_history",
             {"channel": "C0123", "limit": 10},
             replies=[
-                Reply(json=_history("one", "two", cursor="bmV4dA=="), path="/api/conversations.history"),
+                Reply(
+                    json=_history("one", "two", cursor="bmV4dA=="),
+                    path="/api/conversations.history",
+                ),
                 Reply(json=_history("three")),
             ],
-            expect={"count": 3, "messages": lambda ms: [m["text"] for m in ms] == ["one", "two", "three"]},
+            expect={
+                "count": 3,
+                "messages": lambda ms: [m["text"] for m in ms] == ["one", "two", "three"],
+            },
         ),
         # Slack's own failures arrive with HTTP 200 and {"ok": false}.
         *[
