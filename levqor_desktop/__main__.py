@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
     from levqor_desktop.app import App
+    from levqor_desktop.ui.main_window import MainWindow
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -36,6 +39,25 @@ def _build_app() -> App:
     return build_app(Settings.from_env())
 
 
+def launch(args: argparse.Namespace) -> tuple[QApplication, MainWindow]:
+    """Create the QApplication and the window, show it, and start the App off-thread."""
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from levqor_desktop.ui.main_window import MainWindow
+    from levqor_desktop.ui.theme import follow_system_theme
+
+    QCoreApplication.setOrganizationName("Levqor")
+    QCoreApplication.setApplicationName("Levqor Desktop")
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    follow_system_theme(qapp, QSettings())
+    window = MainWindow(_build_app)
+    window.show()
+    window.start()
+    return qapp, window
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.version:
@@ -43,19 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"levqor-desktop {__version__}")
         return 0
-
-    from PySide6.QtCore import QCoreApplication
-    from PySide6.QtWidgets import QApplication
-
-    from levqor_desktop.ui.main_window import MainWindow
-    from levqor_desktop.ui.theme import apply_theme
-
-    QCoreApplication.setOrganizationName("Levqor")
-    QCoreApplication.setApplicationName("Levqor Desktop")
-    qapp = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(qapp, QApplication)
-    apply_theme(qapp)
-    window = MainWindow(_build_app)
+    qapp, window = launch(args)
     exit_code = [0]
     if args.screenshots is not None:
         from levqor_desktop.ui.screenshots import ScreenshotTour
@@ -66,8 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             qapp.quit()
 
         ScreenshotTour(window, args.screenshots, finish)
-    window.show()
-    window.start()
     qapp.exec()
     return exit_code[0]
 

