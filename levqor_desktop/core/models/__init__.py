@@ -7,6 +7,7 @@ from levqor_desktop.core.models import canary, tenancy
 from levqor_desktop.core.models import jobs as jobs
 from levqor_desktop.core.models import observability as observability
 from levqor_desktop.core.models import usage as usage
+from levqor_desktop.core.models import workflows as workflows
 from levqor_desktop.core.models.base import Base, BigId, UTCDateTime, utcnow
 from levqor_desktop.core.models.tenancy import Membership, Organization, Role, User
 
