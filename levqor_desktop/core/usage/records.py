@@ -117,7 +117,8 @@ def insert_events(session: Session, backend: str, events: Sequence[NewEvent]) ->
         return 1
     by_key = {e.idempotency_key: e for e in events}  # a key repeated in one batch counts once
     new: list[NewEvent] = []
-    unique = list(by_key.values())
+    # Sorted keys: concurrent batches sharing keys wait on each other, never deadlock.
+    unique = [by_key[key] for key in sorted(by_key)]
     for start in range(0, len(unique), CHUNK):
         chunk = unique[start : start + CHUNK]
         result = session.execute(stmt.returning(EVENTS.c.idempotency_key), [e.row() for e in chunk])
