@@ -1,0 +1,190 @@
+"""``levqor flags list|set|unset|history|undo|reset-file``: feature flags, audited."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from levqor_desktop.cli.context import CliContext
+from levqor_desktop.core.flags.service import AuditEntry, FlagChange, describe_value
+from levqor_desktop.core.flags.store import parse_bool
+from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.errors import ConfigError, ValidationError
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser("flags", help="feature flags")
+    fsub = parser.add_subparsers(dest="flags_command", metavar="ACTION", required=True)
+
+    ls = fsub.add_parser("list", help="every flag: value, where it comes from, last change")
+    ls.set_defaults(handler=run_list)
+
+    st = fsub.add_parser("set", help="turn a flag on or off")
+    st.add_argument("name", help="flag name, e.g. PG_ENABLED")
+    st.add_argument("value", help="on or off")
+    st.add_argument("--reason", help="why (required for risky flags)")
+    st.set_defaults(handler=run_set)
+
+    un = fsub.add_parser("unset", help="remove a flag from the file (its default applies)")
+    un.add_argument("name")
+    un.add_argument("--reason")
+    un.set_defaults(handler=run_unset)
+
+    hi = fsub.add_parser("history", help="the audit trail, newest first")
+    hi.add_argument("--flag", help="only this flag")
+    hi.add_argument("--limit", type=int, default=50)
+    hi.set_defaults(handler=run_history)
+
+    ud = fsub.add_parser("undo", help="undo a change from the audit trail")
+    ud.add_argument("id", type=int, help="the change's number in `levqor flags history`")
+    ud.add_argument("--reason")
+    ud.set_defaults(handler=run_undo)
+
+    rf = fsub.add_parser(
+        "reset-file", help="move a broken flags file aside (kept) and start from the defaults"
+    )
+    rf.set_defaults(handler=run_reset_file)
+
+    for p in (ls, st, un, hi, ud, rf):
+        p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _actor(ctx: CliContext) -> Actor:
+    actor = ctx.app().actor
+    if actor is None:
+        raise ConfigError("the database has no operator yet", hint="run: levqor db upgrade")
+    return actor
+
+
+def _entry_dict(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": e.at.isoformat(),
+        "flag": str(e.flag),
+        "old": e.old_value,
+        "new": e.new_value,
+        "old_effective": e.old_effective,
+        "new_effective": e.new_effective,
+        "source": e.source,
+        "reason": e.reason,
+        "actor": e.actor_name,
+        "undoes": e.undoes_id,
+        "undone_by": e.undone_by,
+    }
+
+
+def _print_change(ctx: CliContext, change: FlagChange | None, what: str) -> int:
+    if change is None:
+        if ctx.json:
+            ctx.emit_json({"changed": False})
+        else:
+            ctx.print(f"{what}: nothing changed")
+        return 0
+    if ctx.json:
+        ctx.emit_json({"changed": True, **_entry_dict(change.entry)})
+        return 0
+    e = change.entry
+    ctx.print(
+        f"#{e.id} {e.flag}: {describe_value(e.old_value)} -> {describe_value(e.new_value)} "
+        f"(now {'on' if change.new.value else 'off'}, from {change.new.source})"
+    )
+    return 0
+
+
+def run_list(ctx: CliContext) -> int:
+    app = ctx.app()
+    views = app.flag_service.views()
+    error = app.flags.file_error
+    if ctx.json:
+        ctx.emit_json(
+            {
+                "file": str(app.flags.path),
+                "file_error": error,
+                "flags": [
+                    {
+                        "name": str(v.definition.name),
+                        "enabled": v.state.value,
+                        "source": str(v.state.source),
+                        "locked": v.state.locked,
+                        "file_value": v.state.file_value,
+                        "risky": v.definition.risky,
+                        "description": v.definition.description,
+                        "last_change": _entry_dict(v.last_change) if v.last_change else None,
+                    }
+                    for v in views
+                ],
+            }
+        )
+        return 0
+    rows = []
+    for v in views:
+        source = str(v.state.source)
+        if v.state.locked:
+            source = f"environment ({v.env_var}, locked)"
+        last = v.last_change
+        rows.append(
+            (
+                v.definition.name,
+                "on" if v.state.value else "off",
+                source,
+                "yes" if v.definition.risky else "",
+                f"#{last.id} {last.at:%Y-%m-%d %H:%M} {last.actor_name}" if last else "",
+            )
+        )
+    ctx.table(("flag", "value", "source", "risky", "last change"), rows)
+    if error:
+        ctx.print(f"error: {error} (fix it, or run: levqor flags reset-file)")
+    return 0
+
+
+def run_set(ctx: CliContext) -> int:
+    a = ctx.args
+    if a.value.strip() == "":
+        raise ValidationError(f"give on or off for {a.name}")
+    value = parse_bool(a.value, what=f"value for {a.name}")
+    change = ctx.app().flag_service.set(_actor(ctx), a.name, value, a.reason, source="cli")
+    return _print_change(ctx, change, f"{a.name.upper()} is already {'on' if value else 'off'}")
+
+
+def run_unset(ctx: CliContext) -> int:
+    a = ctx.args
+    change = ctx.app().flag_service.unset(_actor(ctx), a.name, a.reason, source="cli")
+    return _print_change(ctx, change, f"{a.name.upper()} is not set in the file")
+
+
+def run_history(ctx: CliContext) -> int:
+    entries = ctx.app().flag_service.history(flag=ctx.args.flag, limit=ctx.args.limit)
+    if ctx.json:
+        ctx.emit_json([_entry_dict(e) for e in entries])
+        return 0
+    rows = [
+        (
+            f"#{e.id}",
+            f"{e.at:%Y-%m-%d %H:%M:%S}",
+            e.flag,
+            f"{describe_value(e.old_value)} -> {describe_value(e.new_value)}",
+            e.actor_name,
+            e.source,
+            (e.reason or "") + (f" [undone by #{e.undone_by}]" if e.undone_by else ""),
+        )
+        for e in entries
+    ]
+    ctx.table(("id", "when (UTC)", "flag", "change", "who", "via", "reason"), rows)
+    return 0
+
+
+def run_undo(ctx: CliContext) -> int:
+    change = ctx.app().flag_service.undo(_actor(ctx), ctx.args.id, ctx.args.reason, source="cli")
+    return _print_change(ctx, change, "undo")
+
+
+def run_reset_file(ctx: CliContext) -> int:
+    app = ctx.app(start=False)
+    moved = app.flags.reset_file()
+    if ctx.json:
+        ctx.emit_json({"moved_to": str(moved) if moved else None})
+    elif moved:
+        ctx.print(f"moved {app.flags.path} to {moved}; the defaults apply now")
+    else:
+        ctx.print(f"there was no {app.flags.path}; nothing to reset")
+    return 0
