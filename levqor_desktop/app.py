@@ -29,6 +29,9 @@ from levqor_desktop.core.status import (
 )
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.usage import UsageService
+from levqor_desktop.core.workflows import CompositeCatalog
+from levqor_desktop.core.workflows.builtins import BuiltinCatalog
+from levqor_desktop.core.workflows.store import WorkflowStore
 from levqor_desktop.errors import LevqorError
 from levqor_desktop.settings import Settings
 
@@ -92,6 +95,10 @@ class App:
         #: Usage metering, limits and the cost guard; organizations and members.
         self.usage = UsageService(db)
         self.orgs = OrgService(db, flags)
+        #: What workflow steps can call (core.* now; connector actions via .add) and
+        #: the stored workflows with their versions.
+        self.actions = CompositeCatalog(BuiltinCatalog())
+        self.workflows = WorkflowStore(db, self.actions)
         self._started = False
         self._background_running = False
 
@@ -135,6 +142,7 @@ class App:
                 except Exception:
                     log.exception("stopping %s failed", service.name)
             self._background_running = False
+        self.actions.close()
         self.db.dispose()
 
     def __enter__(self) -> Self:

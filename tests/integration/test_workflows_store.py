@@ -28,8 +28,9 @@ def store(any_app) -> WorkflowStore:
 
 @pytest.fixture
 def owner(any_app) -> Actor:
-    assert any_app.actor is not None
-    return any_app.actor
+    actor: Actor | None = any_app.actor
+    assert actor is not None
+    return actor
 
 
 def make_actor(app, slug: str, role: Role) -> Actor:

@@ -148,3 +148,10 @@ class CompositeCatalog:
             if catalog.describe(uses) is not None:
                 return catalog.invoke(uses, inputs, run)
         raise StepFailed(f"unknown action {uses!r}", retryable=False, kind="unknown_action")
+
+    def close(self) -> None:
+        """Close the catalogs that hold resources (HTTP connection pools)."""
+        for catalog in self._catalogs:
+            close = getattr(catalog, "close", None)
+            if callable(close):
+                close()
