@@ -61,20 +61,26 @@ class FakeAI(Connector):
         return {"model": inp.model, "usage": usage}
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_app(request: pytest.FixtureRequest) -> App:
+    app: App = request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+    return app
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(NOON)
 
 
 @pytest.fixture
-def usage(app: App, clock: Clock) -> UsageService:
-    return UsageService(app.db, clock=clock)
+def usage(db_app: App, clock: Clock) -> UsageService:
+    return UsageService(db_app.db, clock=clock)
 
 
 @pytest.fixture
-def owner(app: App) -> Actor:
-    assert app.actor is not None
-    return app.actor
+def owner(db_app: App) -> Actor:
+    assert db_app.actor is not None
+    return db_app.actor
 
 
 def connector(usage: UsageService, actor: Actor, **kw: Any) -> FakeAI:
@@ -152,10 +158,10 @@ def test_a_dead_workers_reservation_stops_counting_when_it_expires(
     assert usage.guard.purge_expired() == 1
 
 
-def test_user_limits_cover_only_that_user(app: App, usage: UsageService, owner: Actor) -> None:
-    app.flags.set("MULTI_TENANT_ENABLED", True)
-    ann = app.orgs.add_member(owner, "ann@example.com", "Ann", Role.OPERATOR)
-    ann_actor = app.orgs.actor_for("ann@example.com")
+def test_user_limits_cover_only_that_user(db_app: App, usage: UsageService, owner: Actor) -> None:
+    db_app.flags.set("MULTI_TENANT_ENABLED", True)
+    ann = db_app.orgs.add_member(owner, "ann@example.com", "Ann", Role.OPERATOR)
+    ann_actor = db_app.orgs.actor_for("ann@example.com")
     usage.limits.set(owner, Metric.CONNECTOR_CALLS, Period.DAY, 1, user_id=ann.user_id)
     usage.limits.set(owner, Metric.CONNECTOR_CALLS, Period.DAY, 3)
     usage.reserve(ann_actor, Metric.CONNECTOR_CALLS, 1)
@@ -188,7 +194,11 @@ def test_an_admin_override_lets_one_job_through_and_is_audited(
     with pytest.raises(LimitExceeded):
         usage.check_enqueue(owner, job_id=8)
     [audit] = usage.overrides(owner)
-    assert (audit.job_id, audit.granted_by, audit.reason) == (7, owner.user_id, "urgent customer fix")
+    assert (audit.job_id, audit.granted_by, audit.reason) == (
+        7,
+        owner.user_id,
+        "urgent customer fix",
+    )
 
 
 def test_hooks_record_calls_tokens_and_cost(usage: UsageService, owner: Actor) -> None:
