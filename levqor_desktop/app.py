@@ -16,6 +16,7 @@ from levqor_desktop.core import schema, tenancy
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
+from levqor_desktop.core.jobs.wiring import build_jobs
 from levqor_desktop.core.metrics.wiring import build_metrics, build_sampler, build_server
 from levqor_desktop.core.orgs import OrgService
 from levqor_desktop.core.secrets import PasswordPrompt, SecretStore, select_backend
@@ -95,6 +96,10 @@ class App:
         #: Usage metering, limits and the cost guard; organizations and members.
         self.usage = UsageService(db)
         self.orgs = OrgService(db, flags)
+        #: Jobs: the service, the queue backends (local pool, rq) and their services.
+        self.jobs_kit = build_jobs(self)
+        self.jobs, self.queue = self.jobs_kit.service, self.jobs_kit.router
+        self.background += self.jobs_kit.background
         #: What workflow steps can call (core.* now; connector actions via .add) and
         #: the stored workflows with their versions.
         self.actions = CompositeCatalog(BuiltinCatalog())
@@ -169,7 +174,7 @@ class App:
         )
 
     def queue_status(self) -> QueueStatus:
-        return QueueStatus(backend=self.queue_backend, state="ok")
+        return self.queue.status()
 
     def status(self) -> SystemStatus:
         return SystemStatus(database=self.database_status(), queue=self.queue_status())

@@ -1,0 +1,227 @@
+"""The ``local`` backend: N worker threads in this process that claim jobs from the database.
+
+An enqueue in this process wakes a waiting thread at once (a condition variable with a
+generation counter, so a wake-up that arrives while a thread is busy claiming is never
+lost); jobs enqueued by other processes are found by polling. The pool can grow or
+shrink while it runs; a thread above the new size leaves after its current job.
+While maintenance mode is on, no thread claims anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select
+
+from levqor_desktop.core.db import Database
+from levqor_desktop.core.jobs import store
+from levqor_desktop.core.jobs.contracts import Clock, Services
+from levqor_desktop.core.jobs.heartbeat import HEARTBEAT_S, Heartbeat, WorkerBoard
+from levqor_desktop.core.jobs.runner import JobRunner
+from levqor_desktop.core.models.jobs import Job, JobStatus
+from levqor_desktop.core.status import QueueStatus
+from levqor_desktop.errors import ValidationError
+
+log = logging.getLogger("levqor.queue.local")
+
+MAX_THREADS = 64
+
+
+class LocalPool:
+    """The embedded worker pool; a BackgroundService and the ``local`` JobQueue."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        db: Database,
+        runner: JobRunner,
+        *,
+        size: int,
+        clock: Clock,
+        services: Services | None = None,
+        poll_s: float = 1.0,
+        heartbeat_s: float = HEARTBEAT_S,
+    ) -> None:
+        self.db = db
+        self.runner = runner
+        self.clock = clock
+        self.services = services or Services()
+        self.poll_s = poll_s
+        self.board = WorkerBoard(db, clock, "local")
+        self._heartbeat = Heartbeat(self.board, interval=heartbeat_s, also=self._refresh_cancels)
+        self._size = _check_size(size)
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._stopping = False
+        self._running = False
+        self._threads: dict[int, threading.Thread] = {}
+        self._cancels: dict[int, threading.Event] = {}
+        #: job id -> number of the thread running it
+        self._job_threads: dict[int, int] = {}
+
+    # -- BackgroundService ----------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._cond:
+            if self._running:
+                return
+            self._running, self._stopping = True, False
+        self._spawn()
+        self._heartbeat.start()
+        log.info("local pool started with %d threads", self._size)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        with self._cond:
+            if not self._running:
+                return
+            self._stopping = True
+            for event in self._cancels.values():
+                event.set()  # running steps stop at their next check
+            self._cond.notify_all()
+            threads = list(self._threads.values())
+        for thread in threads:
+            thread.join(timeout=timeout)
+        self._heartbeat.stop()
+        with self._cond:
+            self._running = False
+            self._threads.clear()
+
+    # -- JobQueue -------------------------------------------------------------------------
+
+    def submit(self, job_id: int) -> None:
+        self.wake()
+
+    def withdraw(self, job_id: int) -> None:
+        with self._cond:
+            event = self._cancels.get(job_id)
+        if event is not None:
+            event.set()
+
+    def status(self) -> QueueStatus:
+        with self._cond:
+            busy = len(self._job_threads)
+        if not self._running:
+            return QueueStatus("local", "stopped", "the local pool is not running")
+        if self.services.maintenance_active():
+            return QueueStatus("local", "degraded", "maintenance: no jobs are claimed")
+        return QueueStatus("local", "ok", f"{self._size} threads, {busy} busy")
+
+    # -- control --------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def resize(self, size: int) -> None:
+        """Grow at once; shrinking lets surplus threads finish their job first."""
+        self._size = _check_size(size)
+        if self._running:
+            self._spawn()
+            self.wake(all_threads=True)
+        log.info("local pool resized to %d threads", self._size)
+
+    def wake(self, *, all_threads: bool = False) -> None:
+        with self._cond:
+            self._generation += 1
+            if all_threads:
+                self._cond.notify_all()
+            else:
+                self._cond.notify()
+
+    def running_jobs(self) -> dict[int, int]:
+        """{thread number: job id} of the jobs running now."""
+        with self._cond:
+            return {n: jid for jid, n in self._job_threads.items()}
+
+    # -- threads --------------------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        with self._cond:
+            for n in range(1, self._size + 1):
+                thread = self._threads.get(n)
+                if thread is None or not thread.is_alive():
+                    thread = threading.Thread(
+                        target=self._work, args=(n,), name=f"levqor-local-{n}", daemon=True
+                    )
+                    self._threads[n] = thread
+                    thread.start()
+
+    def _should_leave(self, n: int) -> bool:
+        with self._cond:
+            return self._stopping or n > self._size
+
+    def _work(self, n: int) -> None:
+        worker_id = self.board.make_id(str(n))
+        self.board.register(worker_id)
+        try:
+            while not self._should_leave(n):
+                with self._cond:
+                    seen = self._generation
+                if not self._run_one(worker_id):
+                    with self._cond:
+                        if self._generation == seen and not self._stopping and n <= self._size:
+                            self._cond.wait(self.poll_s)
+        finally:
+            with self._cond:
+                if self._threads.get(n) is threading.current_thread():
+                    del self._threads[n]
+            self.board.unregister(worker_id)
+
+    def _run_one(self, worker_id: str) -> bool:
+        """Claim and run one job; False when there was nothing to do."""
+        if self.services.maintenance_active():
+            return False
+        try:
+            job = store.claim_next(self.db, worker_id, self.clock(), "local")
+        except Exception:
+            log.exception("claiming a job failed; retrying after %.1f s", self.poll_s)
+            return False
+        if job is None:
+            return False
+        cancel = threading.Event()
+        with self._cond:
+            self._cancels[job.id] = cancel
+            self._job_threads[job.id] = int(worker_id.rsplit("-", 1)[1])
+        self.board.busy(worker_id, job.id)
+        ok: bool | None = None
+        try:
+            report = self.runner.run(job, worker_id, cancel.is_set)
+            ok = report.status is JobStatus.SUCCEEDED if report.status is not None else None
+        except Exception as exc:
+            log.exception("job %s crashed the runner", job.id)
+            self.runner.fail_unexpectedly(job, worker_id, f"internal error: {exc!r}")
+            ok = False
+        finally:
+            with self._cond:
+                self._cancels.pop(job.id, None)
+                self._job_threads.pop(job.id, None)
+            self.board.idle(worker_id, ok=ok)
+        return True
+
+    def _refresh_cancels(self) -> None:
+        """Cancels asked for by other processes reach running jobs with the heartbeat."""
+        with self._cond:
+            running = list(self._cancels)
+        if not running:
+            return
+        with self.db.session() as session:
+            flagged = session.scalars(
+                select(Job.id).where(Job.id.in_(running), Job.cancel_requested.is_(True))
+            ).all()
+        with self._cond:
+            for job_id in flagged:
+                event = self._cancels.get(job_id)
+                if event is not None:
+                    event.set()
+
+
+def _check_size(size: int) -> int:
+    if not 1 <= size <= MAX_THREADS:
+        raise ValidationError(f"the local pool needs 1 to {MAX_THREADS} threads, not {size}")
+    return size

@@ -1,0 +1,178 @@
+"""The scheduler: enqueues due runs of scheduled workflows, once each.
+
+Several schedulers may run against one database (the window, ``levqor serve``,
+``levqor worker --with-scheduler``). Each due time becomes a job with the unique key
+``schedule:<workflow id>:<due time>``: whichever scheduler inserts it first wins, the
+others hit the unique constraint and move on. When nothing ran for a while, only the
+latest missed due time is enqueued (one catch-up run that records how many due times
+it stands for), never a storm of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from levqor_desktop.core.db import Database
+from levqor_desktop.core.jobs.contracts import Clock
+from levqor_desktop.core.jobs.service import DuplicateKey, JobService, WorkflowRef
+from levqor_desktop.core.models.jobs import ScheduleRun
+from levqor_desktop.core.models.tenancy import Role
+from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.errors import LevqorError
+
+log = logging.getLogger("levqor.queue.scheduler")
+
+#: Counting missed due times stops here (the count is only shown to people).
+MAX_COUNTED = 10_000
+
+
+@dataclass(frozen=True)
+class ScheduledWorkflow:
+    """One workflow whose newest version has a schedule trigger."""
+
+    org_id: int
+    user_id: int
+    ref: WorkflowRef
+    cron: str
+    timezone: str
+    #: Due times before this are not owed (the schedule's first save).
+    since: dt.datetime
+
+
+#: Lists the scheduled workflows of every organization (``app.workflows``, adapted).
+ScheduledSource = Callable[[], list[ScheduledWorkflow]]
+
+
+@dataclass(frozen=True)
+class Fired:
+    workflow_id: int
+    due_at: dt.datetime
+    job_id: int
+    covered: int
+
+
+def latest_due(
+    cron: str, timezone: str, after: dt.datetime, now: dt.datetime
+) -> tuple[dt.datetime | None, int]:
+    """The newest due time in ``(after, now]`` and how many due times that range holds."""
+    zone = ZoneInfo(timezone)
+    newest = croniter(cron, now.astimezone(zone)).get_prev(dt.datetime)
+    if newest <= after:
+        return None, 0
+    counted = 0
+    it = croniter(cron, after.astimezone(zone))
+    while counted < MAX_COUNTED:
+        nxt = it.get_next(dt.datetime)
+        if nxt > now:
+            break
+        counted += 1
+    return newest.astimezone(dt.UTC), max(counted, 1)
+
+
+class Scheduler:
+    """Background service: fire due schedules every ``interval_s`` seconds."""
+
+    name = "job-scheduler"
+
+    def __init__(
+        self,
+        db: Database,
+        jobs: JobService,
+        source: ScheduledSource,
+        *,
+        clock: Clock,
+        interval_s: float = 15.0,
+    ) -> None:
+        self.db = db
+        self.jobs = jobs
+        self.source = source
+        self.clock = clock
+        self.interval_s = interval_s
+        #: False in processes that must not schedule (``levqor worker`` without the option).
+        self.autostart = True
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> list[Fired]:
+        now = self.clock()
+        fired: list[Fired] = []
+        for wf in self.source():
+            try:
+                done = self._fire(wf, now)
+            except LevqorError as exc:
+                log.warning("schedule of %s not fired: %s", wf.ref.name, exc)
+                continue
+            if done is not None:
+                fired.append(done)
+        return fired
+
+    def _last_due(self, workflow_id: int) -> dt.datetime | None:
+        with self.db.session() as session:
+            return session.scalar(
+                select(func.max(ScheduleRun.due_at)).where(ScheduleRun.workflow_id == workflow_id)
+            )
+
+    def _fire(self, wf: ScheduledWorkflow, now: dt.datetime) -> Fired | None:
+        assert wf.ref.id is not None
+        after = self._last_due(wf.ref.id) or wf.since
+        due, covered = latest_due(wf.cron, wf.timezone, after, now)
+        if due is None:
+            return None
+        actor = Actor(wf.org_id, wf.user_id, Role.OPERATOR, "scheduler")
+        key = f"schedule:{wf.ref.id}:{due.isoformat()}"
+        try:
+            job = self.jobs.enqueue(actor, ref=wf.ref, inputs={}, schedule_key=key)
+        except DuplicateKey:
+            job_id = None  # another scheduler fired this due time
+        else:
+            job_id = job.id
+        try:
+            with self.db.session() as session:
+                session.add(
+                    ScheduleRun(
+                        org_id=wf.org_id,
+                        workflow_id=wf.ref.id,
+                        due_at=due,
+                        job_id=job_id,
+                        covered=covered,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # recorded by the scheduler that won
+        if job_id is None:
+            return None
+        if covered > 1:
+            log.info("%s: %d due runs were missed; one catch-up run enqueued", wf.ref.name, covered)
+        return Fired(wf.ref.id, due, job_id, covered)
+
+    def start(self) -> None:
+        if not self.autostart:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="levqor-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self.tick()
+            except Exception:
+                log.exception("scheduler tick failed")
+            if self._stop.wait(self.interval_s):
+                return

@@ -1,0 +1,104 @@
+"""Builds the jobs services onto the App: ``app.jobs``, ``app.queue`` and the background
+services (local pool, RQ dispatcher, crash recovery, scheduler, retention).
+
+Other engineers' services (``app.actions``, ``app.workflows``, ``app.usage``,
+``app.metrics``, ``app.maintenance``) are looked up when used, not when built, so the
+order in which the App creates its attributes does not matter.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from levqor_desktop.core.db import Database
+from levqor_desktop.core.flags import FlagName, FlagStore
+from levqor_desktop.core.jobs.contracts import Services
+from levqor_desktop.core.jobs.local import LocalPool
+from levqor_desktop.core.jobs.recovery import RecoveryService
+from levqor_desktop.core.jobs.retention import DEFAULT_RETENTION_DAYS, Retention
+from levqor_desktop.core.jobs.routing import QueueRouter
+from levqor_desktop.core.jobs.rq_backend import Dispatcher, RqQueue
+from levqor_desktop.core.jobs.runner import JobRunner, WorkflowLoader
+from levqor_desktop.core.jobs.scheduler import Scheduler
+from levqor_desktop.core.jobs.service import JobService
+from levqor_desktop.core.jobs.workflow_access import LazyActions, StoredAccess
+from levqor_desktop.core.models.base import utcnow
+from levqor_desktop.errors import ConfigError
+from levqor_desktop.settings import Settings
+
+log = logging.getLogger("levqor.queue")
+
+RETENTION_ENV = "LEVQOR_JOB_RETENTION_DAYS"
+
+
+class AppLike(Protocol):
+    settings: Settings
+    flags: FlagStore
+    db: Database
+
+
+@dataclass
+class JobsKit:
+    """Every part of the jobs domain of one App."""
+
+    service: JobService
+    router: QueueRouter
+    runner: JobRunner
+    pool: LocalPool
+    rq: RqQueue
+    dispatcher: Dispatcher
+    recovery: RecoveryService
+    scheduler: Scheduler
+    retention: Retention
+
+    @property
+    def background(self) -> list[Any]:
+        """In start order: recovery first (so the pool finds requeued jobs at once)."""
+        return [
+            self.recovery,
+            self.pool,
+            self.dispatcher,
+            self.scheduler,
+            self.retention,
+        ]
+
+
+def retention_days(settings: Settings) -> float:
+    raw = settings.environ.get(RETENTION_ENV)
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    try:
+        days = float(raw)
+    except ValueError:
+        raise ConfigError(f"{RETENTION_ENV} must be a number of days, not {raw!r}") from None
+    if days <= 0:
+        raise ConfigError(f"{RETENTION_ENV} must be more than 0 days, not {raw!r}")
+    return days
+
+
+def build_jobs(app: AppLike) -> JobsKit:
+    clock = utcnow
+    services = Services(app)
+    actions = LazyActions(app)
+    stored = StoredAccess(app)
+    runner = JobRunner(app.db, actions, WorkflowLoader(stored), clock=clock, services=services)
+    pool = LocalPool(
+        app.db, runner, size=app.settings.local_workers, clock=clock, services=services
+    )
+    rq = RqQueue(app.db, app.settings.redis_url, clock=clock)
+    router = QueueRouter(app.flags, pool, rq)
+    service = JobService(
+        app.db, router, clock=clock, actions=actions, resolver=stored.resolve, services=services
+    )
+    dispatcher = Dispatcher(rq, wanted=lambda: app.flags.enabled(FlagName.NEW_QUEUE_ENABLED))
+
+    def on_requeued(job_ids: list[int]) -> None:
+        pool.wake(all_threads=True)
+        rq.wakeup.set()
+
+    recovery = RecoveryService(app.db, clock, on_requeued=on_requeued)
+    scheduler = Scheduler(app.db, service, stored.scheduled, clock=clock)
+    retention = Retention(app.db, clock, days=retention_days(app.settings))
+    return JobsKit(service, router, runner, pool, rq, dispatcher, recovery, scheduler, retention)
