@@ -8,6 +8,7 @@ the window runs off the UI thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any, Protocol, Self
 
@@ -18,6 +19,9 @@ from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
 from levqor_desktop.core.jobs.wiring import build_jobs
 from levqor_desktop.core.metrics.wiring import build_metrics, build_sampler, build_server
+from levqor_desktop.core.migrate import Maintenance, MigrationService
+from levqor_desktop.core.migrate import SecretStore as MigrationSecrets
+from levqor_desktop.core.migrate.wiring import build_migrations, with_stored_password
 from levqor_desktop.core.orgs import OrgService
 from levqor_desktop.core.secrets import PasswordPrompt, SecretStore, select_backend
 from levqor_desktop.core.status import (
@@ -49,11 +53,14 @@ class BackgroundService(Protocol):
     def stop(self) -> None: ...
 
 
-def resolve_database_url(settings: Settings, flags: FlagStore) -> tuple[str, list[str]]:
+def resolve_database_url(
+    settings: Settings, flags: FlagStore, secrets: MigrationSecrets | None = None
+) -> tuple[str, list[str]]:
     """The URL to use and any notes for the operator.
 
     PostgreSQL is used only when ``PG_ENABLED`` is on and ``DATABASE_URL`` names one;
-    otherwise the embedded SQLite database.
+    otherwise the embedded SQLite database. A PostgreSQL URL without a password gets the
+    one the migration's switch stored in the keyring.
     """
     notes: list[str] = []
     url = settings.database_url
@@ -61,7 +68,7 @@ def resolve_database_url(settings: Settings, flags: FlagStore) -> tuple[str, lis
     pg_on = flags.enabled(FlagName.PG_ENABLED)
     if wants_pg and pg_on:
         assert url is not None
-        return url, notes
+        return with_stored_password(url, secrets, notes), notes
     if wants_pg:
         notes.append("DATABASE_URL names PostgreSQL but PG_ENABLED is off: using SQLite")
     elif pg_on:
@@ -96,6 +103,8 @@ class App:
         #: Usage metering, limits and the cost guard; organizations and members.
         self.usage = UsageService(db)
         self.orgs = OrgService(db, flags)
+        #: Maintenance mode (a file in the data folder, seen by every process).
+        self.maintenance = Maintenance(settings.data_dir)
         #: Jobs: the service, the queue backends (local pool, rq) and their services.
         self.jobs_kit = build_jobs(self)
         self.jobs, self.queue = self.jobs_kit.service, self.jobs_kit.router
@@ -106,6 +115,11 @@ class App:
         self.workflows = WorkflowStore(db, self.actions)
         self._started = False
         self._background_running = False
+
+    @functools.cached_property
+    def migrations(self) -> MigrationService:
+        """Backup, preflight, migrate, verify, switch, rollback (built on first use)."""
+        return build_migrations(self)
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -235,7 +249,7 @@ def build_app(
     else:
         env, data_dir = settings.environ, settings.data_dir
         secrets = SecretStore(lambda: select_backend(env, data_dir, password_prompt))
-    url, notes = resolve_database_url(settings, flags)
+    url, notes = resolve_database_url(settings, flags, secrets)
     db = Database(url)
     app = App(settings, flags, db, notes)
     app.secrets = secrets

@@ -15,6 +15,7 @@ on one line and exits non-zero.
     ├── PermissionDenied     the acting role may not do this
     ├── LimitExceeded        a usage limit or budget forbids the work
     ├── MaintenanceMode      writes are paused (a migration runs)
+    ├── MigrationError       backup/migrate/verify/switch/rollback refused or failed
     └── SecretStoreError     the OS keyring cannot be used
 """
 
@@ -73,6 +74,10 @@ class LimitExceeded(LevqorError):
 
 class MaintenanceMode(LevqorError):
     """Writes are refused while a migration runs."""
+
+
+class MigrationError(LevqorError):
+    """A backup, migration, parity check, switch or rollback cannot go on."""
 
 
 class SecretStoreError(LevqorError):

@@ -1,0 +1,195 @@
+"""One canonical form per value, whichever database it was read from.
+
+The parity check hashes rows after these functions, so a value read from SQLite and the
+same value read from PostgreSQL give the same bytes: timestamps as UTC
+``YYYY-MM-DD HH:MM:SS.ffffff``, JSON with sorted keys and no spaces, booleans as 0/1,
+decimals without trailing zeros, bytes as hex. ``None`` stays ``None`` (never passed in).
+
+The same module turns PostgreSQL values back into SQLite's storage form for rollback
+(the form SQLAlchemy itself writes there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from levqor_desktop.core.migrate.tables import Kind, TableInfo
+
+Fn = Callable[[Any], Any]
+
+
+def canon_json(value: Any) -> str:
+    data = json.loads(value) if isinstance(value, str | bytes) else value
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canon_decimal(value: Any) -> str:
+    number = (
+        value
+        if isinstance(value, Decimal)
+        else Decimal(repr(value) if isinstance(value, float) else str(value))
+    )
+    if number.is_nan() or number.is_infinite():
+        return str(number)
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _sqlite_ts(value: Any) -> Any:
+    if isinstance(value, str):
+        if len(value) == 26:
+            return value
+        if len(value) == 19:
+            return value + ".000000"
+    return value
+
+
+def pg_ts(value: dt.datetime) -> str:
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(dt.UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_time(value: Any) -> Any:
+    return (
+        dt.time.fromisoformat(value).isoformat("microseconds") if isinstance(value, str) else value
+    )
+
+
+def _time(value: dt.time) -> str:
+    return value.isoformat("microseconds")
+
+
+def _hex(value: Any) -> str:
+    return bytes(value).hex()
+
+
+def _sqlite_uuid(value: Any) -> str:
+    return value.hex() if isinstance(value, bytes) else str(value).replace("-", "").lower()
+
+
+def _pg_uuid(value: uuid.UUID) -> str:
+    return value.hex
+
+
+def _date(value: dt.date) -> str:
+    return value.isoformat()
+
+
+SQLITE: dict[Kind, Fn | None] = {
+    Kind.INT: None,
+    Kind.BOOL: int,
+    Kind.FLOAT: float,
+    Kind.NUMERIC: canon_decimal,
+    Kind.TEXT: None,
+    Kind.UTC_DATETIME: _sqlite_ts,
+    Kind.ZONED_DATETIME: _sqlite_ts,
+    Kind.NAIVE_DATETIME: _sqlite_ts,
+    Kind.DATE: None,
+    Kind.TIME: _sqlite_time,
+    Kind.JSON: canon_json,
+    Kind.BYTES: _hex,
+    Kind.UUID: _sqlite_uuid,
+    Kind.OTHER: str,
+}
+
+#: PostgreSQL side; json/jsonb are read as text (see :func:`text_json_loaders`).
+POSTGRES: dict[Kind, Fn | None] = {
+    Kind.INT: None,
+    Kind.BOOL: int,
+    Kind.FLOAT: float,
+    Kind.NUMERIC: canon_decimal,
+    Kind.TEXT: None,
+    Kind.UTC_DATETIME: pg_ts,
+    Kind.ZONED_DATETIME: pg_ts,
+    Kind.NAIVE_DATETIME: pg_ts,
+    Kind.DATE: _date,
+    Kind.TIME: _time,
+    Kind.JSON: canon_json,
+    Kind.BYTES: _hex,
+    Kind.UUID: _pg_uuid,
+    Kind.OTHER: str,
+}
+
+
+def _ts_to_sqlite(value: dt.datetime) -> str:
+    return pg_ts(value)
+
+
+def _bool_to_sqlite(value: bool) -> int:
+    return 1 if value else 0
+
+
+def _json_to_sqlite(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _numeric_to_sqlite(value: Decimal) -> str | float:
+    return str(value)
+
+
+#: PostgreSQL value -> what SQLAlchemy would have stored in SQLite.
+TO_SQLITE: dict[Kind, Fn | None] = {
+    Kind.INT: None,
+    Kind.BOOL: _bool_to_sqlite,
+    Kind.FLOAT: None,
+    Kind.NUMERIC: _numeric_to_sqlite,
+    Kind.TEXT: None,
+    Kind.UTC_DATETIME: _ts_to_sqlite,
+    Kind.ZONED_DATETIME: _ts_to_sqlite,
+    Kind.NAIVE_DATETIME: _ts_to_sqlite,
+    Kind.DATE: _date,
+    Kind.TIME: _time,
+    Kind.JSON: _json_to_sqlite,
+    Kind.BYTES: bytes,
+    Kind.UUID: _pg_uuid,
+    Kind.OTHER: None,
+}
+
+
+RowsFn = Callable[[list[tuple[Any, ...]]], list[Any]]
+
+
+def row_mapper(table: TableInfo, table_of_fns: dict[Kind, Fn | None]) -> RowsFn:
+    """A function that applies the per-column functions to a batch of rows.
+
+    Rows come back as tuples either way, so their ``repr`` (what is hashed) matches.
+    """
+    steps = [
+        (i, fn) for i, c in enumerate(table.columns) if (fn := table_of_fns[c.kind]) is not None
+    ]
+    if not steps:
+        return list
+
+    def apply(rows: list[tuple[Any, ...]]) -> list[Any]:
+        out: list[Any] = []
+        append = out.append
+        for row in rows:
+            values = list(row)
+            for i, fn in steps:
+                v = values[i]
+                if v is not None:
+                    values[i] = fn(v)
+            append(tuple(values))
+        return out
+
+    return apply
+
+
+def key_mapper(
+    table: TableInfo, table_of_fns: dict[Kind, Fn | None]
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """Normalise a primary key tuple (for comparing keys across the two sides)."""
+    fns = [table_of_fns[c.kind] for c in table.pk]
+
+    def apply(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(
+            v if fn is None or v is None else fn(v) for fn, v in zip(fns, key, strict=True)
+        )
+
+    return apply

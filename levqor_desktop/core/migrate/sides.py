@@ -1,0 +1,114 @@
+"""The two sides of a parity check: a SQLite file and a PostgreSQL database.
+
+Each side streams a table's rows in key order (optionally within a key range) and turns
+them into canonical tuples with :mod:`normalize`; :mod:`verify` hashes and compares.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import psycopg
+
+from levqor_desktop.core.migrate import normalize
+from levqor_desktop.core.migrate.copy import BATCH_ROWS, pg_batches
+from levqor_desktop.core.migrate.keys import Key, pg_order, range_where, sqlite_order
+from levqor_desktop.core.migrate.tables import TableInfo
+
+Rows = list[tuple[Any, ...]]
+
+
+class Side(Protocol):
+    label: str
+
+    def count(self, table: TableInfo, lo: Key | None = None, hi: Key | None = None) -> int: ...
+
+    def batches(
+        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+    ) -> Iterator[Rows]:
+        """Canonical rows in key order."""
+        ...
+
+    def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
+        """The key at ``offset`` within the range, in SQLite's stored form."""
+        ...
+
+    def canonical_key(self, table: TableInfo, row: tuple[Any, ...]) -> Key: ...
+
+
+class SqliteSide:
+    def __init__(self, conn: sqlite3.Connection, label: str = "SQLite") -> None:
+        self.conn = conn
+        self.label = label
+
+    def count(self, table: TableInfo, lo: Key | None = None, hi: Key | None = None) -> int:
+        where, params = range_where(table, lo, hi, postgres=False)
+        return int(
+            self.conn.execute(f"SELECT count(*) FROM {table.quoted} {where}", params).fetchone()[0]
+        )
+
+    def batches(
+        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+    ) -> Iterator[Rows]:
+        where, params = range_where(table, lo, hi, postgres=False)
+        mapper = normalize.row_mapper(table, normalize.SQLITE)
+        order = sqlite_order(table)
+        cursor = self.conn.execute(
+            f"SELECT {table.column_list} FROM {table.quoted} {where} ORDER BY {order}", params
+        )
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            yield mapper(batch)
+
+    def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
+        where, params = range_where(table, lo, hi, postgres=False)
+        pk = sqlite_order(table)
+        row = self.conn.execute(
+            f"SELECT {pk} FROM {table.quoted} {where} ORDER BY {pk} LIMIT 1 OFFSET ?",
+            [*params, offset],
+        ).fetchone()
+        return tuple(row) if row else None
+
+    def canonical_key(self, table: TableInfo, row: tuple[Any, ...]) -> Key:
+        return tuple(row[i] for i in table.pk_positions)
+
+
+class PostgresSide:
+    def __init__(self, conn: psycopg.Connection[Any], label: str = "PostgreSQL") -> None:
+        self.conn = conn
+        self.label = label
+
+    def count(self, table: TableInfo, lo: Key | None = None, hi: Key | None = None) -> int:
+        where, params = range_where(table, lo, hi, postgres=True)
+        row = self.conn.execute(
+            f"SELECT count(*) FROM {table.quoted} {where}".encode(), params
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def batches(
+        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+    ) -> Iterator[Rows]:
+        where, params = range_where(table, lo, hi, postgres=True)
+        mapper = normalize.row_mapper(table, normalize.POSTGRES)
+        for batch in pg_batches(self.conn, table, where, params):
+            yield mapper(batch)
+
+    def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
+        where, params = range_where(table, lo, hi, postgres=True)
+        order = pg_order(table)
+        pk = ", ".join(c.quoted for c in table.pk)
+        row = self.conn.execute(
+            f"SELECT {pk} FROM {table.quoted} {where} ORDER BY {order} LIMIT 1 OFFSET %s".encode(),
+            [*params, offset],
+        ).fetchone()
+        if row is None:
+            return None
+        # Keys travel in SQLite's stored form: both backends compare against it.
+        fns = [normalize.TO_SQLITE[c.kind] for c in table.pk]
+        return tuple(
+            v if fn is None or v is None else fn(v) for fn, v in zip(fns, row, strict=True)
+        )
+
+    def canonical_key(self, table: TableInfo, row: tuple[Any, ...]) -> Key:
+        return tuple(row[i] for i in table.pk_positions)
