@@ -34,6 +34,7 @@ ENTRY_POINT_GROUP = "levqor.connectors"
 BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.ai", "AIConnector"),
     ("connectors.email", "EmailConnector"),
+    ("connectors.notion", "NotionConnector"),
     ("connectors.slack", "SlackConnector"),
 )
 

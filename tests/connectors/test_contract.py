@@ -21,7 +21,8 @@ from connectors.registry import (
 
 REGISTRY = ConnectorRegistry.default(plugins=[])
 CONNECTORS = REGISTRY.all()
-CORE = {"ai", "email", "slack"}  # the first five plus ai are "core"; the others are "v2"
+# the first five plus ai are "core"; the others are "v2"
+CORE = {"ai", "email", "google_sheets", "notion", "slack", "telegram"}
 
 
 def test_builtin_list_is_alphabetical_and_complete() -> None:
