@@ -21,6 +21,7 @@ from levqor_desktop.errors import LevqorError
 COMMAND_MODULES: tuple[str, ...] = (
     "levqor_desktop.cli.info",
     "levqor_desktop.cli.db",
+    "levqor_desktop.cli.workflows",
     "levqor_desktop.cli.flags",
     "levqor_desktop.cli.metrics",
 )
