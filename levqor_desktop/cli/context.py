@@ -10,6 +10,8 @@ from dataclasses import asdict, is_dataclass
 from typing import Any, TextIO
 
 from levqor_desktop.app import App, build_app
+from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.errors import LevqorError
 from levqor_desktop.settings import Settings
 
 
@@ -20,6 +22,7 @@ class CliContext:
         self.json: bool = bool(getattr(args, "json", False))
         self._settings: Settings | None = None
         self._app: App | None = None
+        self._actor: Actor | None = None
 
     @property
     def settings(self) -> Settings:
@@ -34,6 +37,18 @@ class CliContext:
         if start:
             self._app.start(upgrade=upgrade)
         return self._app
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts: ``--as USER`` (e-mail or id) in their first organization, else the
+        default operator."""
+        if self._actor is None:
+            app = self.app()
+            who = getattr(self.args, "as_user", None)
+            self._actor = app.orgs.actor_for(who) if who else app.actor
+            if self._actor is None:
+                raise LevqorError("the database has no default operator (run: levqor db upgrade)")
+        return self._actor
 
     def close(self) -> None:
         if self._app is not None:

@@ -24,6 +24,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "levqor_desktop.cli.workflows",
     "levqor_desktop.cli.flags",
     "levqor_desktop.cli.metrics",
+    "levqor_desktop.cli.usage",
+    "levqor_desktop.cli.limits",
+    "levqor_desktop.cli.orgs",
 )
 
 
@@ -40,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         "connectors, usage, migrations and the canary.",
     )
     parser.add_argument("--version", action="version", version=f"levqor {__version__}")
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="act as this user (e-mail or id); default: the default operator",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:

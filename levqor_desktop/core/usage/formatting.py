@@ -23,8 +23,11 @@ def format_amount(metric: Metric, amount: int) -> str:
 
 
 def format_usd(micro: int) -> str:
-    dollars = micro / MICRO
-    return f"${dollars:,.2f}" if abs(dollars) >= 1 or micro == 0 else f"${dollars:,.6f}".rstrip("0")
+    """Dollars with cents, and up to six decimals when a fraction of a cent matters."""
+    if micro % 10_000 == 0:
+        return f"${micro / MICRO:,.2f}"
+    text = f"{micro / MICRO:,.6f}".rstrip("0")
+    return f"${text}"
 
 
 def parse_amount(metric: Metric, text: str) -> int:
