@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "levqor_desktop.cli.workflows",
     "levqor_desktop.cli.flags",
     "levqor_desktop.cli.metrics",
+    "levqor_desktop.cli.logs",
     "levqor_desktop.cli.usage",
     "levqor_desktop.cli.limits",
     "levqor_desktop.cli.orgs",
