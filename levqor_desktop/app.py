@@ -14,6 +14,8 @@ from typing import Any, Protocol, Self
 
 from levqor_desktop import __version__
 from levqor_desktop.core import schema, tenancy
+from levqor_desktop.core.apikeys import ApiKeyService
+from levqor_desktop.core.canary import build_canary
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
@@ -113,6 +115,10 @@ class App:
         #: the stored workflows with their versions.
         self.actions = CompositeCatalog(BuiltinCatalog())
         self.workflows = WorkflowStore(db, self.actions)
+        #: Keys of the ops HTTP API; the canary (runs after risky changes in CANARY_MODE).
+        self.api_keys = ApiKeyService(db)
+        self.canary = build_canary(self)
+        self.background.append(self.canary.auto)
         self._started = False
         self._background_running = False
 

@@ -1,0 +1,290 @@
+"""``app.canary``: run the canary against this app or a saved deployment, keep its history.
+
+:func:`build_canary` wires it from the App's services by their agreed names, looked up
+when used (``app.jobs``, ``app.connectors`` and ``app.migrations`` may be wired after the
+canary), and subscribes the automatic canary to risky flag changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from levqor_desktop.core.canary.auto import AutoCanary, RiskyChange
+from levqor_desktop.core.canary.checks import Thresholds
+from levqor_desktop.core.canary.runner import CanaryMetrics, CanaryRunner, CheckListener
+from levqor_desktop.core.canary.sources import (
+    ConnectorChecker,
+    JobStats,
+    LocalSources,
+    TableJobStats,
+)
+from levqor_desktop.core.canary.store import CanaryStore, Deployment, RunReport
+from levqor_desktop.core.canary.targets import CanaryTarget, InProcessTarget, RemoteTarget
+from levqor_desktop.core.db import Database
+from levqor_desktop.core.flags import FlagName
+from levqor_desktop.core.models import utcnow
+from levqor_desktop.core.permissions import Permission, require
+from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.errors import ConfigError, ValidationError
+
+#: Keyring entries of saved deployments' API keys: ``canary:deployment:<name>``.
+SECRET_PREFIX = "canary:deployment:"
+
+
+class CanaryService:
+    def __init__(
+        self,
+        sources: LocalSources,
+        store: CanaryStore,
+        *,
+        canary_mode: Callable[[], bool],
+        default_actor: Callable[[], Actor | None],
+        environ: Mapping[str, str],
+        secrets: Callable[[], Any] = lambda: None,
+        metrics: CanaryMetrics | None = None,
+        thresholds: Thresholds | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.sources = sources
+        self.store = store
+        self.runner = CanaryRunner(store, thresholds=thresholds, metrics=metrics, clock=clock)
+        self._environ = environ
+        self._secrets = secrets
+        self._default_actor = default_actor
+        self.auto = AutoCanary(
+            self._auto_run,
+            enabled=canary_mode,
+            record_rollback=self.runner.record_rollback,
+            default_actor=default_actor,
+        )
+
+    # -- targets -----------------------------------------------------------------------
+
+    def local_target(self) -> InProcessTarget:
+        return InProcessTarget(self.sources)
+
+    def remote_target(
+        self,
+        url: str,
+        api_key: str | None,
+        *,
+        label: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> RemoteTarget:
+        return RemoteTarget(url, api_key, label=label, transport=transport)
+
+    def deployment_target(self, actor: Actor, name: str) -> RemoteTarget:
+        deployment = self.store.deployment(actor.org_id, name)
+        return RemoteTarget(deployment.url, self._key_of(deployment), label=deployment.name)
+
+    def _key_of(self, deployment: Deployment) -> str | None:
+        if deployment.api_key_env:
+            key = self._environ.get(deployment.api_key_env)
+            if not key:
+                raise ConfigError(
+                    f"the API key of {deployment.name!r} is read from "
+                    f"${deployment.api_key_env}, which is not set"
+                )
+            return key
+        if deployment.api_key_secret and self._secrets() is not None:
+            value = self._secrets().get(deployment.api_key_secret)
+            return None if value is None else str(value)
+        return None
+
+    # -- runs --------------------------------------------------------------------------
+
+    def run(
+        self,
+        actor: Actor,
+        target: CanaryTarget | None = None,
+        *,
+        trigger: str = "manual",
+        change: str | None = None,
+        on_check: CheckListener | None = None,
+    ) -> RunReport:
+        """Run every check against ``target`` (this app by default) and store the run."""
+        require(actor, Permission.RUN_CANARY)
+        target = target or self.local_target()
+        try:
+            return self.runner.run(
+                target, org_id=actor.org_id, trigger=trigger, change=change, on_check=on_check
+            )
+        finally:
+            close = getattr(target, "close", None)
+            if callable(close):
+                close()
+
+    def _auto_run(self, change: RiskyChange) -> RunReport:
+        actor = change.actor or self._default_actor()
+        return self.runner.run(
+            self.local_target(),
+            org_id=actor.org_id if actor else None,
+            trigger="auto",
+            change=change.description,
+        )
+
+    def switch_checker(self, migrations: Any) -> Callable[[Any, RiskyChange], RunReport]:
+        """Run the canary against the database a switch just made current.
+
+        The running App still uses the old database until its next start, so the checks
+        get sources over the new one; the run is stored in the current database (which
+        stays the record if the switch is rolled back).
+        """
+
+        def run(_result: Any, change: RiskyChange) -> RunReport:
+            target = migrations.target()
+            db = Database(str(target.sqlalchemy_url))
+            try:
+                sources = replace(self.sources, db=db)
+                label = f"this app on {target.display}"
+                actor = change.actor or self._default_actor()
+                return self.runner.run(
+                    InProcessTarget(sources, label=label),
+                    org_id=actor.org_id if actor else None,
+                    trigger="auto",
+                    change=change.description,
+                )
+            finally:
+                db.dispose()
+
+        return run
+
+    def history(
+        self, actor: Actor, *, limit: int = 50, target: str | None = None
+    ) -> list[RunReport]:
+        require(actor, Permission.READ)
+        return self.store.history(actor.org_id, limit=limit, target=target)
+
+    def get(self, actor: Actor, run_id: int) -> RunReport:
+        require(actor, Permission.READ)
+        return self.store.get(actor.org_id, run_id)
+
+    # -- saved deployments -------------------------------------------------------------
+
+    def deployments(self, actor: Actor) -> list[Deployment]:
+        require(actor, Permission.READ)
+        return self.store.deployments(actor.org_id)
+
+    def add_deployment(
+        self,
+        actor: Actor,
+        name: str,
+        url: str,
+        *,
+        api_key_env: str | None = None,
+        api_key: str | None = None,
+    ) -> Deployment:
+        """Save a deployment; its key is read from ``$api_key_env`` or kept in the keyring."""
+        require(actor, Permission.MANAGE_CREDENTIALS)
+        if api_key_env and api_key:
+            raise ValidationError("give the key's environment variable or the key, not both")
+        secret_name = None
+        if api_key:
+            if self._secrets() is None:
+                raise ConfigError("no keyring to keep the deployment's API key in")
+            secret_name = f"{SECRET_PREFIX}{name.strip()}"
+        deployment = self.store.add_deployment(
+            actor.org_id, name, url, api_key_env=api_key_env, api_key_secret=secret_name
+        )
+        if api_key and secret_name:
+            try:
+                self._secrets().set(secret_name, api_key)
+            except Exception:
+                self.store.remove_deployment(actor.org_id, deployment.name)
+                raise
+        return deployment
+
+    def remove_deployment(self, actor: Actor, name: str) -> None:
+        require(actor, Permission.MANAGE_CREDENTIALS)
+        deployment = self.store.deployment(actor.org_id, name)
+        self.store.remove_deployment(actor.org_id, name)
+        if deployment.api_key_secret and self._secrets() is not None:
+            self._secrets().delete(deployment.api_key_secret)
+
+    def close(self) -> None:
+        self.auto.stop()
+
+
+# -- wiring from the App --------------------------------------------------------------------
+
+
+class _LateJobStats:
+    """``app.jobs`` when it offers the queue statistics, else the jobs tables."""
+
+    def __init__(self, app: Any, fallback: JobStats) -> None:
+        self._app = app
+        self._fallback = fallback
+
+    def _pick(self) -> JobStats:
+        service = vars(self._app).get("jobs")
+        return service if isinstance(service, JobStats) else self._fallback
+
+    def depth(self) -> Mapping[str, int]:
+        return self._pick().depth()
+
+    def workers_online(self) -> int:
+        return self._pick().workers_online()
+
+    def oldest_queued_age(self) -> float | None:
+        return self._pick().oldest_queued_age()
+
+    def outcome_counts(self, since: dt.datetime) -> Mapping[str, int]:
+        return self._pick().outcome_counts(since)
+
+
+class _LateSecrets:
+    """``app.secrets``, looked up at each use (build_app sets it after the App exists)."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    @property
+    def backend(self) -> Any:
+        return self._app.secrets.backend
+
+    def check(self) -> float:
+        return float(self._app.secrets.check())
+
+
+def _connectors_of(app: Any) -> Callable[[], ConnectorChecker | None]:
+    def find() -> ConnectorChecker | None:
+        service = vars(app).get("connectors")
+        return service if isinstance(service, ConnectorChecker) else None
+
+    return find
+
+
+def build_canary(app: Any, *, thresholds: Thresholds | None = None) -> CanaryService:
+    """The canary of ``app`` (an :class:`~levqor_desktop.app.App`); no I/O."""
+    registry = app.metrics.registry
+    sources = LocalSources(
+        db=app.db,
+        data_dir=app.settings.data_dir,
+        redis_url=app.settings.redis_url,
+        queue_backend=lambda: str(app.queue_backend),
+        registry=registry,
+        jobs=_LateJobStats(app, TableJobStats(app.db, lambda: str(app.queue_backend))),
+        keyring=_LateSecrets(app),
+        connectors=_connectors_of(app),
+    )
+    service = CanaryService(
+        sources,
+        CanaryStore(app.db),
+        canary_mode=lambda: bool(app.flags.enabled(FlagName.CANARY_MODE)),
+        default_actor=lambda: app.actor,
+        environ=app.settings.environ,
+        secrets=lambda: app.secrets,
+        metrics=CanaryMetrics(registry),
+        thresholds=thresholds,
+    )
+    service.auto.watch_flags(app.flag_service)
+    # app.migrations is built lazily (a cached property): building it here does no I/O.
+    migrations = getattr(app, "migrations", None)
+    if migrations is not None and isinstance(getattr(migrations, "on_switched", None), list):
+        service.auto.watch_migrations(migrations, service.switch_checker(migrations))
+    return service
