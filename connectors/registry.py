@@ -35,6 +35,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.ai", "AIConnector"),
     ("connectors.asana", "AsanaConnector"),
     ("connectors.email", "EmailConnector"),
+    ("connectors.google_sheets", "GoogleSheetsConnector"),
     ("connectors.notion", "NotionConnector"),
     ("connectors.slack", "SlackConnector"),
 )
