@@ -19,6 +19,7 @@ from levqor_desktop.core.canary import build_canary
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
+from levqor_desktop.core.integrations.wiring import build_connectors
 from levqor_desktop.core.jobs.wiring import build_jobs
 from levqor_desktop.core.metrics.wiring import build_metrics, build_sampler, build_server
 from levqor_desktop.core.migrate import Maintenance, MigrationService
@@ -84,7 +85,12 @@ class App:
     """Every service of one Levqor Desktop process. Close it when done."""
 
     def __init__(
-        self, settings: Settings, flags: FlagStore, db: Database, notes: list[str]
+        self,
+        settings: Settings,
+        flags: FlagStore,
+        db: Database,
+        notes: list[str],
+        secrets: SecretStore | None = None,
     ) -> None:
         self.settings = settings
         self.flags = flags
@@ -92,8 +98,8 @@ class App:
         #: Things the operator should know about the configuration (shown in info/Overview).
         self.notes = notes
         self.actor: Actor | None = None
-        #: Secrets (OS keyring); replaced by build_app with the selected backend.
-        self.secrets: SecretStore = SecretStore(_no_backend)
+        #: Secrets (OS keyring, the backend chosen by build_app).
+        self.secrets: SecretStore = secrets or SecretStore(_no_backend)
         #: Services started by :meth:`start_background` and stopped by :meth:`close`, in order.
         self.background: list[BackgroundService] = []
         #: Audited flag changes; metrics, their sampler and /metrics on loopback.
@@ -107,14 +113,17 @@ class App:
         self.orgs = OrgService(db, flags)
         #: Maintenance mode (a file in the data folder, seen by every process).
         self.maintenance = Maintenance(settings.data_dir)
-        #: Jobs: the service, the queue backends (local pool, rq) and their services.
-        self.jobs_kit = build_jobs(self)
-        self.jobs, self.queue = self.jobs_kit.service, self.jobs_kit.router
-        self.background += self.jobs_kit.background
         #: What workflow steps can call (core.* now; connector actions via .add) and
         #: the stored workflows with their versions.
         self.actions = CompositeCatalog(BuiltinCatalog())
         self.workflows = WorkflowStore(db, self.actions)
+        #: Connector accounts (secrets in the keyring), checks, and their actions as steps.
+        self.connectors, connector_actions = build_connectors(self)
+        self.actions.add(connector_actions)
+        #: Jobs: the service, the queue backends (local pool, rq) and their services.
+        self.jobs_kit = build_jobs(self)
+        self.jobs, self.queue = self.jobs_kit.service, self.jobs_kit.router
+        self.background += self.jobs_kit.background
         #: Keys of the ops HTTP API; the canary (runs after risky changes in CANARY_MODE).
         self.api_keys = ApiKeyService(db)
         self.canary = build_canary(self)
@@ -257,6 +266,4 @@ def build_app(
         secrets = SecretStore(lambda: select_backend(env, data_dir, password_prompt))
     url, notes = resolve_database_url(settings, flags, secrets)
     db = Database(url)
-    app = App(settings, flags, db, notes)
-    app.secrets = secrets
-    return app
+    return App(settings, flags, db, notes, secrets)
