@@ -96,6 +96,9 @@ class JobQueue(Protocol):
     def submit(self, job_id: int) -> None:
         """The job's row is committed as queued: make it run (wake a thread, send it)."""
 
+    def wake(self) -> None:
+        """Many jobs became runnable at once: look for them now."""
+
     def withdraw(self, job_id: int) -> None:
         """The job was canceled or deleted while queued: drop what the backend holds."""
 

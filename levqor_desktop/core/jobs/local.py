@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -18,7 +19,7 @@ from levqor_desktop.core.db import Database
 from levqor_desktop.core.jobs import store
 from levqor_desktop.core.jobs.contracts import Clock, Services
 from levqor_desktop.core.jobs.heartbeat import HEARTBEAT_S, Heartbeat, WorkerBoard
-from levqor_desktop.core.jobs.runner import JobRunner
+from levqor_desktop.core.jobs.runner import JobRunner, RunReport
 from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.core.status import QueueStatus
 from levqor_desktop.errors import ValidationError
@@ -58,6 +59,8 @@ class LocalPool:
         self._running = False
         self._threads: dict[int, threading.Thread] = {}
         self._cancels: dict[int, threading.Event] = {}
+        #: Called (on the worker thread) after each job's run: the window and tests listen.
+        self.listeners: list[Callable[[RunReport], None]] = []
         #: job id -> number of the thread running it
         self._job_threads: dict[int, int] = {}
 
@@ -91,7 +94,7 @@ class LocalPool:
     # -- JobQueue -------------------------------------------------------------------------
 
     def submit(self, job_id: int) -> None:
-        self.wake()
+        self._signal(all_threads=False)
 
     def withdraw(self, job_id: int) -> None:
         with self._cond:
@@ -123,10 +126,14 @@ class LocalPool:
         self._size = _check_size(size)
         if self._running:
             self._spawn()
-            self.wake(all_threads=True)
+            self.wake()
         log.info("local pool resized to %d threads", self._size)
 
-    def wake(self, *, all_threads: bool = False) -> None:
+    def wake(self) -> None:
+        """Many jobs may be runnable: every idle thread looks."""
+        self._signal(all_threads=True)
+
+    def _signal(self, *, all_threads: bool) -> None:
         with self._cond:
             self._generation += 1
             if all_threads:
@@ -195,13 +202,18 @@ class LocalPool:
             ok = report.status is JobStatus.SUCCEEDED if report.status is not None else None
         except Exception as exc:
             log.exception("job %s crashed the runner", job.id)
-            self.runner.fail_unexpectedly(job, worker_id, f"internal error: {exc!r}")
+            report = self.runner.fail_unexpectedly(job, worker_id, f"internal error: {exc!r}")
             ok = False
         finally:
             with self._cond:
                 self._cancels.pop(job.id, None)
                 self._job_threads.pop(job.id, None)
             self.board.idle(worker_id, ok=ok)
+        for listener in list(self.listeners):
+            try:
+                listener(report)
+            except Exception:
+                log.exception("a job listener failed")
         return True
 
     def _refresh_cancels(self) -> None:

@@ -45,6 +45,12 @@ class QueueRouter:
             return 64
         return 1_000_000_000
 
+    def wake(self, backend: str) -> None:
+        """Many jobs became runnable at once (a bulk requeue, recovery)."""
+        queue = self.backends.get(backend)
+        if queue is not None:
+            queue.wake()
+
     def withdraw(self, job_id: int, backend: str) -> None:
         queue = self.backends.get(backend)
         if queue is not None:

@@ -73,6 +73,9 @@ class RqQueue:
         if not self.dispatch(job_id):
             self.wakeup.set()
 
+    def wake(self) -> None:
+        self.wakeup.set()
+
     def withdraw(self, job_id: int) -> None:
         """Cancel the RQ copy of a canceled or deleted job (Redis may be down: then the
         worker's database claim refuses it anyway)."""

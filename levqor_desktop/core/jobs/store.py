@@ -120,7 +120,7 @@ def succeeded_steps(db: Database, job_id: int) -> dict[str, Any]:
         JobStep.job_id == job_id, JobStep.status == StepStatus.SUCCEEDED
     )
     with db.session() as session:
-        return dict(session.execute(stmt).tuples().all())
+        return {row[0]: row[1] for row in session.execute(stmt)}
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.jobs.contracts import Services
 from levqor_desktop.core.jobs.local import LocalPool
+from levqor_desktop.core.jobs.operations import JobOperations
 from levqor_desktop.core.jobs.recovery import RecoveryService
 from levqor_desktop.core.jobs.retention import DEFAULT_RETENTION_DAYS, Retention
 from levqor_desktop.core.jobs.routing import QueueRouter
 from levqor_desktop.core.jobs.rq_backend import Dispatcher, RqQueue
 from levqor_desktop.core.jobs.runner import JobRunner, WorkflowLoader
 from levqor_desktop.core.jobs.scheduler import Scheduler
-from levqor_desktop.core.jobs.service import JobService
 from levqor_desktop.core.jobs.workflow_access import LazyActions, StoredAccess
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.errors import ConfigError
@@ -43,7 +43,7 @@ class AppLike(Protocol):
 class JobsKit:
     """Every part of the jobs domain of one App."""
 
-    service: JobService
+    service: JobOperations
     router: QueueRouter
     runner: JobRunner
     pool: LocalPool
@@ -89,13 +89,14 @@ def build_jobs(app: AppLike) -> JobsKit:
     )
     rq = RqQueue(app.db, app.settings.redis_url, clock=clock)
     router = QueueRouter(app.flags, pool, rq)
-    service = JobService(
+    service = JobOperations(
         app.db, router, clock=clock, actions=actions, resolver=stored.resolve, services=services
     )
+    service.config_file = app.settings.config_file
     dispatcher = Dispatcher(rq, wanted=lambda: app.flags.enabled(FlagName.NEW_QUEUE_ENABLED))
 
     def on_requeued(job_ids: list[int]) -> None:
-        pool.wake(all_threads=True)
+        pool.wake()
         rq.wakeup.set()
 
     recovery = RecoveryService(app.db, clock, on_requeued=on_requeued)
