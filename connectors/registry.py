@@ -38,8 +38,8 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.google_sheets", "GoogleSheetsConnector"),
     ("connectors.notion", "NotionConnector"),
     ("connectors.slack", "SlackConnector"),
-
-    ("connectors.trello", "TrelloConnector"),)
+    ("connectors.trello", "TrelloConnector"),
+)
 
 BUILTIN_CONNECTOR_MODULES: tuple[str, ...] = tuple(module for module, _ in BUILTIN_CONNECTORS)
 
