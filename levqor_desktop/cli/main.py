@@ -13,6 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from connectors.errors import ConnectorError
 from levqor_desktop import __version__
 from levqor_desktop.cli.context import CliContext
 from levqor_desktop.errors import LevqorError
@@ -28,6 +29,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "levqor_desktop.cli.usage",
     "levqor_desktop.cli.limits",
     "levqor_desktop.cli.orgs",
+    "levqor_desktop.cli.serve",
+    "levqor_desktop.cli.canary",
+    "levqor_desktop.cli.apikeys",
+    "levqor_desktop.cli.connectors",
 )
 
 
@@ -66,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LevqorError as exc:
         print(f"levqor: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except ConnectorError as exc:
+        # A vendor's answer (already redacted): an operator's problem, not a crash.
+        print(f"levqor: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("levqor: interrupted", file=sys.stderr)
         return 130
