@@ -316,5 +316,5 @@ def _hint(exc: BaseException) -> str | None:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = str(getattr(exc, "message", None) or exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
