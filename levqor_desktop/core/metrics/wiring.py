@@ -1,13 +1,8 @@
-"""How the App builds its metrics: sources found on the App by their agreed names.
-
-``app.jobs.depth()`` and ``app.jobs.worker_count()`` are used when the jobs service
-offers them; until then the ``jobs`` and ``job_workers`` tables answer. Looked up at
-scrape time, so the order in which services are wired does not matter.
-"""
+"""How the App builds its metrics, sampler and ``/metrics`` server."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
@@ -24,30 +19,15 @@ class AppLike(Protocol):
     db: Database
 
 
-def _service_method(app: object, service: str, method: str) -> Any:
-    # getattr on the class first: never trigger a lazily built service just to look.
-    if service not in vars(app) and not hasattr(type(app), service):
-        return None
-    return getattr(getattr(app, service, None), method, None)
-
-
 def build_metrics(app: AppLike) -> Metrics:
-    db_depth = DatabaseDepthSource(app.db)
-    db_workers = DatabaseWorkerSource(app.db)
-
-    def depth() -> Any:
-        method = _service_method(app, "jobs", "depth")
-        return method() if callable(method) else db_depth()
-
-    def workers() -> int:
-        method = _service_method(app, "jobs", "worker_count")
-        return int(method()) if callable(method) else db_workers()
-
+    """Depth and workers come from the ``jobs`` and ``job_workers`` tables (the record,
+    whatever the queue backend), over every organization: ``JobService.depth(actor)`` is
+    per organization, which is right for a panel but not for an installation's gauge."""
     return Metrics(
         advanced=lambda: app.flags.enabled(FlagName.ADVANCED_METRICS_ENABLED),
         database_status=lambda: (app.db.backend, app.db.ping().ok),
-        depth_source=depth,
-        worker_source=workers,
+        depth_source=DatabaseDepthSource(app.db),
+        worker_source=DatabaseWorkerSource(app.db),
     )
 
 

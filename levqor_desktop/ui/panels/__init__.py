@@ -35,4 +35,11 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec(
         "overview", "Overview", "levqor_desktop.ui.panels.overview:OverviewPanel", "SP_ComputerIcon"
     ),
+    PanelSpec(
+        "workflows",
+        "Workflows",
+        "levqor_desktop.ui.panels.workflows:WorkflowsPanel",
+        "SP_FileDialogDetailedView",
+    ),
+    PanelSpec("flags", "Flags", "levqor_desktop.ui.panels.flags:FlagsPanel", "SP_DialogYesButton"),
 )
