@@ -38,6 +38,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.google_sheets", "GoogleSheetsConnector"),
     ("connectors.notion", "NotionConnector"),
     ("connectors.slack", "SlackConnector"),
+    ("connectors.telegram", "TelegramConnector"),
     ("connectors.trello", "TrelloConnector"),
 )
 
