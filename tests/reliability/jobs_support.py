@@ -83,7 +83,9 @@ class TestActions:
             if "tag" in inputs:
                 self.calls[f"tag:{inputs['tag']}"] += 1
         if uses == "test.flaky" and inputs.get("fail"):
-            raise StepFailed("flaky says no", retryable=self.fail_kind == "error", kind=self.fail_kind)
+            raise StepFailed(
+                "flaky says no", retryable=self.fail_kind == "error", kind=self.fail_kind
+            )
         if uses == "test.block":
             self.started.set()
             while not self.release.wait(0.02):

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.jobs.contracts import Clock
 from levqor_desktop.core.jobs.service import DuplicateKey, JobService, WorkflowRef
-from levqor_desktop.core.models.jobs import ScheduleRun
+from levqor_desktop.core.models.jobs import Job, ScheduleRun
 from levqor_desktop.core.models.tenancy import Role
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.errors import LevqorError
@@ -129,12 +129,14 @@ class Scheduler:
             return None
         actor = Actor(wf.org_id, wf.user_id, Role.OPERATOR, "scheduler")
         key = f"schedule:{wf.ref.id}:{due.isoformat()}"
+        won = True
+        job_id: int | None
         try:
-            job = self.jobs.enqueue(actor, ref=wf.ref, inputs={}, schedule_key=key)
+            job_id = self.jobs.enqueue(actor, ref=wf.ref, inputs={}, schedule_key=key).id
         except DuplicateKey:
-            job_id = None  # another scheduler fired this due time
-        else:
-            job_id = job.id
+            won = False  # another scheduler fired this due time (or we did, before a crash)
+            with self.db.session() as session:
+                job_id = session.scalar(select(Job.id).where(Job.schedule_key == key))
         try:
             with self.db.session() as session:
                 session.add(
@@ -148,8 +150,8 @@ class Scheduler:
                     )
                 )
         except IntegrityError:
-            pass  # recorded by the scheduler that won
-        if job_id is None:
+            pass  # recorded by the other scheduler
+        if not won or job_id is None:
             return None
         if covered > 1:
             log.info("%s: %d due runs were missed; one catch-up run enqueued", wf.ref.name, covered)
