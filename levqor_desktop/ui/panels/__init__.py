@@ -41,5 +41,11 @@ PANELS: tuple[PanelSpec, ...] = (
         "levqor_desktop.ui.panels.workflows:WorkflowsPanel",
         "SP_FileDialogDetailedView",
     ),
+    PanelSpec(
+        "connectors",
+        "Connectors",
+        "levqor_desktop.ui.panels.connectors:ConnectorsPanel",
+        "SP_DriveNetIcon",
+    ),
     PanelSpec("flags", "Flags", "levqor_desktop.ui.panels.flags:FlagsPanel", "SP_DialogYesButton"),
 )

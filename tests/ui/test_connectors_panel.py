@@ -1,0 +1,108 @@
+"""The Connectors panel: the board, the generated credentials form, Test connection, remove."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from PySide6.QtWidgets import QLineEdit, QMessageBox
+
+from levqor_desktop.app import App
+from levqor_desktop.ui.bridge import Bridge
+from levqor_desktop.ui.panels.base import PanelContext
+from levqor_desktop.ui.panels.connectors import ConnectorsPanel
+from tests.helpers.memory_keyring import MemoryKeyring
+
+pytestmark = pytest.mark.ui
+TOKEN = "xoxb-9999-panel-test-token"
+
+
+class WindowStub:
+    def __init__(self) -> None:
+        self.errors: list[BaseException] = []
+        self.messages: list[str] = []
+
+    def show_error(self, exc: BaseException) -> None:
+        self.errors.append(exc)
+
+    def show_message(self, text: str, timeout_ms: int = 5000) -> None:
+        self.messages.append(text)
+
+    def notify(self, title: str, text: str) -> None:
+        self.messages.append(f"{title}: {text}")
+
+
+def _slack(request: httpx.Request) -> httpx.Response:
+    if request.headers.get("authorization") != f"Bearer {TOKEN}":
+        return httpx.Response(200, json={"ok": False, "error": "invalid_auth"})
+    return httpx.Response(
+        200, json={"ok": True, "user": "panelbot", "team": "Acme", "user_id": "U9"}
+    )
+
+
+@pytest.fixture
+def panel(qtbot, app: App):  # type: ignore[no-untyped-def]
+    app.connectors.transport = httpx.MockTransport(_slack)
+    bridge = Bridge()
+    panel = ConnectorsPanel(PanelContext(app, bridge, WindowStub()))
+    qtbot.addWidget(panel)
+    panel.on_shown()
+    qtbot.waitUntil(lambda: panel.model.rowCount() > 0, timeout=10_000)
+    yield panel
+    panel.shutdown()
+    bridge.close()
+
+
+def _select(panel: ConnectorsPanel, name: str) -> None:
+    for row in range(panel.proxy.rowCount()):
+        card = panel.model.card(panel.proxy.mapToSource(panel.proxy.index(row, 0)).row())
+        if card is not None and card.name == name:
+            panel.table.selectRow(row)
+            return
+    raise AssertionError(f"{name} not on the board")
+
+
+def test_board_lists_the_core_connectors(panel: ConnectorsPanel) -> None:
+    names = {c.name for c in panel.model.cards}
+    assert {"slack", "email", "ai"} <= names
+    assert "CONNECTORS_V2_ENABLED" in panel.hint.text()
+    panel.filter.setText("slack")
+    assert panel.proxy.rowCount() == 1
+
+
+def test_save_test_and_remove_an_account(
+    qtbot, panel: ConnectorsPanel, app: App, keyring_backend: MemoryKeyring, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    _select(panel, "slack")
+    detail = panel.detail
+    secret = detail.inputs["bot_token"]
+    assert secret.echoMode() == QLineEdit.EchoMode.Password
+    assert detail.label.text() == "default"
+    secret.setText(TOKEN)
+    detail.save.click()
+    qtbot.waitUntil(
+        lambda: any(a.label == "default" for a in _card(panel, "slack").accounts), timeout=10_000
+    )
+    assert TOKEN in keyring_backend.store.values()
+    # The stored secret is never shown again.
+    qtbot.waitUntil(lambda: detail.account.currentText() == "default", timeout=5000)
+    assert detail.inputs["bot_token"].text() == ""
+    assert "stored in the keyring" in detail.inputs["bot_token"].placeholderText()
+
+    detail.test.click()
+    qtbot.waitUntil(lambda: "OK in" in detail.status.text(), timeout=10_000)
+    assert "panelbot" in detail.status.text()
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    detail.remove.click()
+    qtbot.waitUntil(lambda: not _card(panel, "slack").accounts, timeout=10_000)
+    assert TOKEN not in keyring_backend.store.values()
+
+
+def test_a_missing_secret_is_reported_in_the_panel(qtbot, panel: ConnectorsPanel) -> None:  # type: ignore[no-untyped-def]
+    _select(panel, "slack")
+    panel.detail.save.click()
+    qtbot.waitUntil(lambda: "required field" in panel.detail.status.text(), timeout=10_000)
+
+
+def _card(panel: ConnectorsPanel, name: str):  # type: ignore[no-untyped-def]
+    return next(c for c in panel.model.cards if c.name == name)
