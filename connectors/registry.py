@@ -36,6 +36,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.asana", "AsanaConnector"),
     ("connectors.email", "EmailConnector"),
     ("connectors.google_sheets", "GoogleSheetsConnector"),
+    ("connectors.monday", "MondayConnector"),
     ("connectors.notion", "NotionConnector"),
     ("connectors.slack", "SlackConnector"),
     ("connectors.telegram", "TelegramConnector"),

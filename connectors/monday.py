@@ -1,0 +1,278 @@
+"""monday.com GraphQL API v2 with a personal API token.
+
+Every call is ``POST https://api.monday.com/v2`` with ``Authorization: <token>`` (no
+scheme word) and an ``API-Version`` pin. monday answers GraphQL failures with HTTP 200
+and an ``errors`` array whose ``extensions.code`` says what went wrong (complexity
+budget, rate limits, missing permissions, bad ids); :data:`MONDAY_ERRORS` maps those
+codes to the shared error classes. HTTP-level 429s carry ``Retry-After`` and go through
+the shared client. ``column_values`` travels as a JSON-encoded *string*, as monday
+requires, not as a nested object.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+import httpx
+from pydantic import BaseModel, Field
+
+from connectors.base import AuthKind, Connector, CredentialField, action
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unavailable,
+    UnexpectedResponse,
+)
+from connectors.http import BearerAuth, json_body
+
+__all__ = ["API_VERSION", "MONDAY_ERRORS", "MondayConnector"]
+
+API_VERSION = "2026-10"  # the version of the schema our requests are validated against
+_PAGE_SIZE = 100  # items per page; monday allows up to 500 but charges complexity for each
+
+# extensions.code (or the older top-level error_code) -> error class.
+MONDAY_ERRORS: Final[dict[str, type[ConnectorError]]] = {
+    "ComplexityException": RateLimited,
+    "COMPLEXITY_BUDGET_EXHAUSTED": RateLimited,
+    "RATE_LIMIT_EXCEEDED": RateLimited,
+    "DAILY_LIMIT_EXCEEDED": RateLimited,
+    "IP_RATE_LIMIT_EXCEEDED": RateLimited,
+    "maxConcurrencyExceeded": RateLimited,
+    "Unauthorized": AuthError,
+    "UNAUTHENTICATED": AuthError,
+    "USER_UNAUTHORIZED": PermissionDenied,
+    "UserUnauthorizedException": PermissionDenied,
+    "missingRequiredPermissions": PermissionDenied,
+    "ResourceNotFoundException": NotFound,
+    "InvalidBoardIdException": NotFound,
+    "InvalidItemIdException": NotFound,
+    "InvalidGroupIdException": NotFound,
+    "InvalidColumnIdException": InvalidInput,
+    "InvalidUserIdException": InvalidInput,
+    "ColumnValueException": InvalidInput,
+    "CorrectedValueException": InvalidInput,
+    "InvalidArgumentException": InvalidInput,
+    "ItemNameTooLongException": InvalidInput,
+    "ItemsLimitationException": InvalidInput,
+    "JsonParseException": InvalidInput,
+    "ParseError": InvalidInput,
+    "GRAPHQL_VALIDATION_FAILED": InvalidInput,
+    "argumentLiteralsIncompatible": InvalidInput,
+    "InvalidVersionException": InvalidInput,
+    "API_TEMPORARILY_BLOCKED": Unavailable,
+    "INTERNAL_SERVER_ERROR": Unavailable,
+}
+
+_ITEM_FIELDS = "id name state url group { id title } column_values { id text value }"
+
+ME = "query { me { id name account { name } } }"
+CREATE_ITEM = (
+    "mutation ($board: ID!, $name: String!, $group: String, $values: JSON) {"
+    " create_item(board_id: $board, item_name: $name, group_id: $group,"
+    f" column_values: $values, create_labels_if_missing: true) {{ {_ITEM_FIELDS} }} }}"
+)
+CHANGE_VALUES = (
+    "mutation ($board: ID!, $item: ID!, $values: JSON!) {"
+    " change_multiple_column_values(board_id: $board, item_id: $item,"
+    f" column_values: $values, create_labels_if_missing: true) {{ {_ITEM_FIELDS} }} }}"
+)
+CREATE_UPDATE = (
+    "mutation ($item: ID!, $body: String!) {"
+    " create_update(item_id: $item, body: $body) { id body created_at item_id } }"
+)
+FIRST_ITEMS = (
+    "query ($board: ID!, $limit: Int!) { boards(ids: [$board]) {"
+    f" items_page(limit: $limit) {{ cursor items {{ {_ITEM_FIELDS} }} }} }} }}"
+)
+NEXT_ITEMS = (
+    "query ($cursor: String!, $limit: Int!) {"
+    f" next_items_page(cursor: $cursor, limit: $limit) {{ cursor items {{ {_ITEM_FIELDS} }} }} }}"
+)
+
+ColumnValues = dict[str, Any]
+
+
+class CreateItemInput(BaseModel):
+    board_id: str = Field(min_length=1, description="Board id (the number in the board's URL)")
+    item_name: str = Field(min_length=1, max_length=255, description="Item (row) name")
+    group_id: str | None = Field(None, description="Group id; the board's top group if empty")
+    column_values: ColumnValues = Field(
+        default_factory=dict,
+        description='Column id → value, e.g. {"status": {"label": "Done"}, "date4": "2026-12-01"}',
+    )
+
+
+class UpdateItemInput(BaseModel):
+    board_id: str = Field(min_length=1, description="Board id")
+    item_id: str = Field(min_length=1, description="Item id")
+    column_values: ColumnValues = Field(
+        min_length=1, description='Column id → new value, e.g. {"status": {"label": "Stuck"}}'
+    )
+
+
+class AddUpdateInput(BaseModel):
+    item_id: str = Field(min_length=1, description="Item id")
+    body: str = Field(min_length=1, description="Update text (HTML allowed)")
+
+
+class ListItemsInput(BaseModel):
+    board_id: str = Field(min_length=1, description="Board id")
+    limit: int = Field(500, ge=1, le=10000, description="Maximum items to return")
+
+
+def _item(i: dict[str, Any]) -> dict[str, Any]:
+    group = i.get("group") or {}
+    return {
+        "id": i["id"],
+        "name": i.get("name", ""),
+        "state": i.get("state"),
+        "url": i.get("url"),
+        "group": group.get("title"),
+        "columns": {c["id"]: c.get("text") for c in i.get("column_values") or []},
+    }
+
+
+_ITEM_KEYS = ("id", "name", "state", "url", "group", "columns")
+
+
+class MondayConnector(Connector):
+    name = "monday"
+    title = "monday.com"
+    category = "Project management"
+    description = "Create and update monday.com items, post updates and list board items."
+    docs_url = "https://developer.monday.com/api-reference/docs"
+    credentials_url = "https://developer.monday.com/api-reference/docs/authentication"
+    base_url = "https://api.monday.com/v2"
+    auth_kind = AuthKind.TOKEN
+    tier = "v2"
+    credential_fields = (
+        CredentialField(
+            "api_token",
+            "API token",
+            secret=True,
+            help="Profile picture → Developers → My access tokens → Show",
+            placeholder="eyJhbGciOiJIUzI1NiJ9...",
+        ),
+    )
+
+    def http_auth(self) -> httpx.Auth:
+        return BearerAuth(self.credential("api_token"), scheme="")  # no scheme word
+
+    def http_headers(self) -> dict[str, str]:
+        return {"API-Version": API_VERSION}
+
+    def _raise_for_errors(self, data: dict[str, Any]) -> None:
+        errors = data.get("errors")
+        if "error_code" in data or "error_message" in data:  # the pre-2024 envelope
+            code = data.get("error_code")
+            errors = [{"message": data.get("error_message"), "extensions": {"code": code}}]
+        if not errors:
+            return
+        first = errors[0] if isinstance(errors, list) and isinstance(errors[0], dict) else {}
+        ext = first.get("extensions") or {}
+        code = str(ext.get("code") or "unknown_error")
+        cls = MONDAY_ERRORS.get(code, ConnectorError)
+        text = str(first.get("message") or "no message")[:300]
+        detail = f"monday.com error {code}: {text}"
+        if cls is RateLimited:
+            wait = ext.get("retry_in_seconds")
+            raise RateLimited(
+                detail,
+                connector=self.name,
+                retry_after=float(wait) if isinstance(wait, (int, float)) else None,
+            )
+        raise cls(detail, connector=self.name)
+
+    def _graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"query": query}
+        if variables:
+            payload["variables"] = variables
+        # The absolute URL: monday's endpoint is /v2 exactly, without a trailing slash.
+        response = self.http.post(self.resolved_base_url(), json=payload)
+        body = json_body(response, connector=self.name, secrets=self.secrets)
+        if not isinstance(body, dict):
+            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
+        self._raise_for_errors(body)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise UnexpectedResponse("the answer has no 'data' object", connector=self.name)
+        return data
+
+    def check_credentials(self) -> str:
+        me = self._graphql(ME)["me"]
+        account = (me.get("account") or {}).get("name", "?")
+        return f"authenticated as {me['name']} in account {account}"
+
+    @action(
+        "create_item",
+        input=CreateItemInput,
+        description="Create an item (row) on a board, with column values",
+        output_keys=_ITEM_KEYS,
+    )
+    def create_item(self, inp: CreateItemInput) -> dict[str, Any]:
+        variables: dict[str, Any] = {"board": inp.board_id, "name": inp.item_name}
+        if inp.group_id:
+            variables["group"] = inp.group_id
+        if inp.column_values:
+            variables["values"] = json.dumps(inp.column_values)  # a JSON string, not an object
+        return _item(self._graphql(CREATE_ITEM, variables)["create_item"])
+
+    @action(
+        "update_item",
+        input=UpdateItemInput,
+        description="Change several column values of an item at once",
+        output_keys=_ITEM_KEYS,
+    )
+    def update_item(self, inp: UpdateItemInput) -> dict[str, Any]:
+        variables = {
+            "board": inp.board_id,
+            "item": inp.item_id,
+            "values": json.dumps(inp.column_values),
+        }
+        return _item(self._graphql(CHANGE_VALUES, variables)["change_multiple_column_values"])
+
+    @action(
+        "add_update",
+        input=AddUpdateInput,
+        description="Post an update (comment) on an item",
+        output_keys=("id", "item_id", "body", "created_at"),
+    )
+    def add_update(self, inp: AddUpdateInput) -> dict[str, Any]:
+        update = self._graphql(CREATE_UPDATE, {"item": inp.item_id, "body": inp.body})
+        made = update["create_update"]
+        return {
+            "id": made["id"],
+            "item_id": made.get("item_id") or inp.item_id,
+            "body": made.get("body", inp.body),
+            "created_at": made.get("created_at"),
+        }
+
+    @action(
+        "list_items",
+        input=ListItemsInput,
+        description="List the items of a board with their column texts",
+        output_keys=("items", "count"),
+        paginated=True,
+    )
+    def list_items(self, inp: ListItemsInput) -> dict[str, Any]:
+        size = min(_PAGE_SIZE, inp.limit)
+        boards = self._graphql(FIRST_ITEMS, {"board": inp.board_id, "limit": size})["boards"]
+        if not boards:
+            raise NotFound(f"board {inp.board_id} was not found", connector=self.name)
+        page = boards[0]["items_page"]
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        # monday's documented paging: items_page first, then next_items_page(cursor).
+        while True:
+            items.extend(_item(i) for i in page["items"][: inp.limit - len(items)])
+            cursor = page.get("cursor")
+            if not cursor or cursor in seen or len(items) >= inp.limit:
+                break
+            seen.add(cursor)
+            page = self._graphql(NEXT_ITEMS, {"cursor": cursor, "limit": size})["next_items_page"]
+        return {"items": items, "count": len(items)}
