@@ -19,7 +19,12 @@ import httpx
 
 from connectors.errors import RateLimited
 
-__all__ = ["add_response_hook", "body_retry_after", "epoch_reset_retry_after"]
+__all__ = [
+    "add_response_hook",
+    "body_retry_after",
+    "default_retry_after",
+    "epoch_reset_retry_after",
+]
 
 ResponseHook = Callable[[httpx.Response], None]
 
@@ -51,6 +56,16 @@ def body_retry_after(*path: str) -> ResponseHook:
         except (ValueError, TypeError):
             return
         _set_retry_after(response, seconds)
+
+    return hook
+
+
+def default_retry_after(seconds: float) -> ResponseHook:
+    """A hook: a 429 without ``Retry-After`` waits the vendor's documented penalty."""
+
+    def hook(response: httpx.Response) -> None:
+        if response.status_code == 429 and "retry-after" not in response.headers:
+            _set_retry_after(response, seconds)
 
     return hook
 

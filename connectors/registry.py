@@ -33,6 +33,7 @@ ENTRY_POINT_GROUP = "levqor.connectors"
 # (module, class) — one line per connector, alphabetical by module.
 BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.ai", "AIConnector"),
+    ("connectors.airtable", "AirtableConnector"),
     ("connectors.asana", "AsanaConnector"),
     ("connectors.email", "EmailConnector"),
     ("connectors.google_sheets", "GoogleSheetsConnector"),
