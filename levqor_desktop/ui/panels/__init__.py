@@ -48,4 +48,5 @@ PANELS: tuple[PanelSpec, ...] = (
         "SP_DriveNetIcon",
     ),
     PanelSpec("flags", "Flags", "levqor_desktop.ui.panels.flags:FlagsPanel", "SP_DialogYesButton"),
+    PanelSpec("metrics", "Metrics", "levqor_desktop.ui.panels.metrics:MetricsPanel", "SP_ArrowUp"),
 )
