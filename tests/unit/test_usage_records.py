@@ -184,3 +184,30 @@ def test_service_on_a_fresh_home_records_nothing_until_used(tmp_path: Path) -> N
         assert app.usage.why_blocked(app.actor) is None
     finally:
         app.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_app(request: pytest.FixtureRequest) -> App:
+    app: App = request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+    return app
+
+
+def test_the_single_event_fast_path_stores_what_the_orm_path_stores(db_app: App) -> None:
+    actor = db_app.actor
+    assert actor is not None
+    at = dt.datetime(2026, 11, 28, 23, 59, 59, 123456, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    assert db_app.usage.record(
+        actor, Metric.JOB_RUNS, 3, workflow="w", job_id=9, idempotency_key="fast", at=at
+    )
+    assert not db_app.usage.record(actor, Metric.JOB_RUNS, 3, idempotency_key="fast", at=at)
+    slow = NewEvent(actor.org_id, actor.user_id, Metric.JOB_RUNS, 4, at, "slow", None, "w", 9)
+    assert db_app.usage.record_events([slow, replace(slow, idempotency_key="slow2")]) == 2
+    with db_app.db.session() as session:
+        rows = session.execute(
+            select(UsageEvent.idempotency_key, UsageEvent.occurred_at, UsageEvent.job_id)
+            .where(UsageEvent.occurred_at >= at)
+            .order_by(UsageEvent.idempotency_key)
+        ).all()
+        days = session.execute(select(UsageRollup.day, UsageRollup.amount)).all()
+    assert [(k, t, j) for k, t, j in rows] == [(k, at, 9) for k in ("fast", "slow", "slow2")]
+    assert days == [(dt.date(2026, 11, 29), 11)]  # 23:59 at UTC-5 is the next UTC day

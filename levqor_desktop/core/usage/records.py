@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,8 @@ EVENTS: Table = UsageEvent.__table__  # type: ignore[assignment]
 ROLLUPS: Table = UsageRollup.__table__  # type: ignore[assignment]
 #: Rows per statement when bulk inserting (well under SQLite's variable limit).
 CHUNK = 500
+#: A transaction to write in: an ORM session or a Core connection.
+Executor = Session | Connection
 
 
 def new_key() -> str:
@@ -72,6 +74,28 @@ def _insert(backend: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     return postgresql.insert(table) if backend == "postgresql" else sqlite.insert(table)
 
 
+class Statements:
+    """The recording statements for one backend, built once (building them is costly)."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        events = _insert(backend, EVENTS).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        self.event_returning_id = events.returning(EVENTS.c.id)
+        self.events_returning_key = events.returning(EVENTS.c.idempotency_key)
+        rollup = _insert(backend, ROLLUPS)
+        self.rollup_upsert = rollup.on_conflict_do_update(
+            index_elements=["org_id", "metric", "day", "user_id"],
+            set_={"amount": ROLLUPS.c.amount + rollup.excluded.amount},
+        )
+
+
+_STATEMENTS = {name: Statements(name) for name in ("sqlite", "postgresql")}
+
+
+def statements(backend: str) -> Statements:
+    return _STATEMENTS[backend]
+
+
 RollupKey = tuple[int, str, dt.date, int]
 
 
@@ -84,36 +108,34 @@ def rollup_deltas(events: Iterable[NewEvent]) -> dict[RollupKey, int]:
     return deltas
 
 
-def add_to_rollups(session: Session, backend: str, deltas: dict[RollupKey, int]) -> None:
+def add_to_rollups(conn: Executor, backend: str, deltas: dict[RollupKey, int]) -> None:
     if not deltas:
         return
     rows = [
         {"org_id": o, "metric": m, "day": d, "user_id": u, "amount": a}
         for (o, m, d, u), a in sorted(deltas.items())
     ]
-    stmt = _insert(backend, ROLLUPS)
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["org_id", "metric", "day", "user_id"],
-        set_={"amount": ROLLUPS.c.amount + stmt.excluded.amount},
-    )
+    upsert = statements(backend).rollup_upsert
+    if len(rows) == 1:
+        conn.execute(upsert, rows[0])
+        return
     for start in range(0, len(rows), CHUNK):
-        session.execute(upsert, rows[start : start + CHUNK])
+        conn.execute(upsert, rows[start : start + CHUNK])
 
 
-def insert_events(session: Session, backend: str, events: Sequence[NewEvent]) -> int:
+def insert_events(conn: Executor, backend: str, events: Sequence[NewEvent]) -> int:
     """Record ``events`` (duplicates by idempotency key are skipped); return how many were new.
 
     Runs inside the caller's transaction, so the events and their rollups commit together.
     """
     if not events:
         return 0
-    stmt = _insert(backend, EVENTS).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    stmts = statements(backend)
     if len(events) == 1:
-        event = events[0]
-        inserted = session.execute(stmt.returning(EVENTS.c.id), event.row()).first()
+        inserted = conn.execute(stmts.event_returning_id, events[0].row()).first()
         if inserted is None:
             return 0
-        add_to_rollups(session, backend, rollup_deltas(events))
+        add_to_rollups(conn, backend, rollup_deltas(events))
         return 1
     by_key = {e.idempotency_key: e for e in events}  # a key repeated in one batch counts once
     new: list[NewEvent] = []
@@ -121,7 +143,100 @@ def insert_events(session: Session, backend: str, events: Sequence[NewEvent]) ->
     unique = [by_key[key] for key in sorted(by_key)]
     for start in range(0, len(unique), CHUNK):
         chunk = unique[start : start + CHUNK]
-        result = session.execute(stmt.returning(EVENTS.c.idempotency_key), [e.row() for e in chunk])
+        result = conn.execute(stmts.events_returning_key, [e.row() for e in chunk])
         new.extend(by_key[key] for key in result.scalars())
-    add_to_rollups(session, backend, rollup_deltas(new))
+    add_to_rollups(conn, backend, rollup_deltas(new))
     return len(new)
+
+
+# -- the single-event fast path ------------------------------------------------------
+# Every connector call records its events one transaction at a time, and SQLAlchemy's
+# per-statement overhead is most of that cost; these two statements go straight to the
+# driver (same SQL as above). The timestamp format is SQLAlchemy's SQLite DATETIME
+# storage format, so rows written here read back through the ORM unchanged.
+
+_SQLITE_EVENT = (
+    "INSERT INTO usage_events (org_id, user_id, metric, amount, connector, workflow, job_id,"
+    " occurred_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+_SQLITE_ROLLUP = (
+    "INSERT INTO usage_rollups (org_id, metric, day, user_id, amount) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (org_id, metric, day, user_id) DO UPDATE"
+    " SET amount = usage_rollups.amount + excluded.amount"
+)
+# One round trip on PostgreSQL: the rollup insert reads the event insert's RETURNING.
+_PG_EVENT_AND_ROLLUP = (
+    "WITH e AS (INSERT INTO usage_events (org_id, user_id, metric, amount, connector, workflow,"
+    " job_id, occurred_at, idempotency_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING org_id, metric, user_id, amount)"
+    " INSERT INTO usage_rollups (org_id, metric, day, user_id, amount)"
+    " SELECT org_id, metric, %s, user_id, amount FROM e"
+    " ON CONFLICT (org_id, metric, day, user_id) DO UPDATE"
+    " SET amount = usage_rollups.amount + excluded.amount RETURNING 1"
+)
+
+
+def _sqlite_time(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def record_one(engine: Engine, event: NewEvent) -> bool:
+    """Record one event and its rollup in one transaction; False if the key was seen."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            if engine.dialect.name == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")  # the connection is in driver autocommit
+                cursor.execute(
+                    _SQLITE_EVENT,
+                    (
+                        event.org_id,
+                        event.user_id,
+                        event.metric.value,
+                        event.amount,
+                        event.connector,
+                        event.workflow,
+                        event.job_id,
+                        _sqlite_time(event.occurred_at),
+                        event.idempotency_key,
+                    ),
+                )
+                new = cursor.fetchone() is not None
+                if new:
+                    day = utc_day(event.occurred_at).isoformat()
+                    cursor.execute(
+                        _SQLITE_ROLLUP,
+                        (event.org_id, event.metric.value, day, event.user_id, event.amount),
+                    )
+                cursor.execute("COMMIT")
+            else:
+                cursor.execute(
+                    _PG_EVENT_AND_ROLLUP,
+                    (
+                        event.org_id,
+                        event.user_id,
+                        event.metric.value,
+                        event.amount,
+                        event.connector,
+                        event.workflow,
+                        event.job_id,
+                        event.occurred_at,
+                        event.idempotency_key,
+                        utc_day(event.occurred_at),
+                    ),
+                )
+                new = cursor.fetchone() is not None
+                raw.commit()
+        except BaseException:
+            if engine.dialect.name != "sqlite":
+                raw.rollback()
+            elif getattr(raw.driver_connection, "in_transaction", False):
+                cursor.execute("ROLLBACK")
+            raise
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
+    return new

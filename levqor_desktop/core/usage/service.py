@@ -27,7 +27,7 @@ from levqor_desktop.core.usage.hooks import AIStep, UsageHooks
 from levqor_desktop.core.usage.limits import LimitStatus, LimitStore, UsageLimitExceeded, covering
 from levqor_desktop.core.usage.periods import period_start
 from levqor_desktop.core.usage.prices import PriceTable
-from levqor_desktop.core.usage.records import NewEvent, insert_events, new_key
+from levqor_desktop.core.usage.records import NewEvent, insert_events, new_key, record_one
 from levqor_desktop.errors import LimitExceeded, ValidationError
 
 log = logging.getLogger(__name__)
@@ -84,12 +84,13 @@ class UsageService:
             workflow,
             job_id,
         )
-        return self.record_events([event]) == 1
+        return record_one(self.db.engine, event)
 
     def record_events(self, events: Sequence[NewEvent]) -> int:
         """Record many events in one transaction; returns how many were new."""
-        with self.db.session() as session:
-            return insert_events(session, self.db.backend, events)
+        # A Core connection, not an ORM session: this is the hot path of every call.
+        with self.db.engine.begin() as conn:
+            return insert_events(conn, self.db.backend, events)
 
     # -- enforcement ------------------------------------------------------------------
 
