@@ -306,6 +306,7 @@ def check_error_rate(obs: Observations) -> CheckResult:
         return CheckResult(
             "error_rate", Status.NO_DATA, None, "%", threshold,
             f"no job finished in the last {t.error_window_minutes} min",
+            "nothing to judge yet: run a workflow (or wait for scheduled jobs) and re-run",
         )
     rate = 100.0 * recent.failed / recent.finished
     details = {"failed": recent.failed, "finished": recent.finished}
@@ -326,7 +327,8 @@ def check_connectors(obs: Observations) -> CheckResult:
     if not report.available or not report.accounts:
         why = "no connector service" if not report.available else "no connector account"
         return CheckResult(
-            "connectors", Status.NO_DATA, None, "failing", threshold, f"{why} is configured"
+            "connectors", Status.NO_DATA, None, "failing", threshold, f"{why} is configured",
+            "add connector accounts in the Connectors panel to have their credentials checked",
         )
     failing = [a for a in report.accounts if not a.ok]
     details = {"accounts": [a.model_dump() for a in report.accounts]}
@@ -351,7 +353,10 @@ def check_disk(obs: Observations) -> CheckResult:
         return _unobserved("disk", "%", threshold, system)
     disk = system.disk
     if disk is None:
-        return CheckResult("disk", Status.NO_DATA, None, "%", threshold, "disk space unknown")
+        return CheckResult(
+            "disk", Status.NO_DATA, None, "%", threshold, "disk space unknown",
+            "check that the data folder exists and is readable",
+        )
     summary = f"{disk.free_percent:.1f} % free ({disk.free_bytes / 2**30:.1f} GiB)"
     if disk.free_percent < t.disk_fail_percent:
         status, advice = Status.FAIL, "free space on the data folder's disk now"

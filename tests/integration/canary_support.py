@@ -1,0 +1,139 @@
+"""Helpers of the canary and ops API tests: jobs to inject, a Redis of the test's own,
+and a ``levqor serve`` subprocess on a free port."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from levqor_desktop.core.db import Database
+from levqor_desktop.core.models import utcnow
+from levqor_desktop.core.models.jobs import Job, JobStatus
+
+REPO = Path(__file__).resolve().parents[2]
+#: How long a child process may take to say it is ready (a bound, not a sleep).
+READY_TIMEOUT_S = 60.0
+
+
+def inject_jobs(db: Database, org_id: int, *, failed: int = 0, succeeded: int = 0) -> None:
+    """Jobs that finished just now, as the runner leaves them."""
+    now = utcnow()
+    with db.write_session() as session:
+        for status, n in ((JobStatus.FAILED, failed), (JobStatus.SUCCEEDED, succeeded)):
+            for i in range(n):
+                session.add(
+                    Job(
+                        org_id=org_id,
+                        workflow_name=f"canary-test-{status.value}-{i}",
+                        status=status,
+                        attempts=1,
+                        created_at=now,
+                        started_at=now,
+                        finished_at=now,
+                        error="injected failure" if status is JobStatus.FAILED else None,
+                    )
+                )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _read_until(proc: subprocess.Popen[str], pattern: str, what: str) -> re.Match[str]:
+    """Read the child's stdout line by line until ``pattern`` matches (or it dies)."""
+    assert proc.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    seen: list[str] = []
+    try:
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=deadline - time.monotonic()):
+                break
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+    finally:
+        selector.close()
+    proc.kill()
+    pytest.fail(f"{what} did not start: {''.join(seen)[-2000:]}")
+
+
+@contextmanager
+def redis_server() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A redis-server of this test's own on a free port: (url, process)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--loglevel", "notice"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        _read_until(proc, r"Ready to accept connections", "redis-server")
+        yield f"redis://127.0.0.1:{port}/0", proc
+    finally:
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+def child_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child ``levqor``: our home, none of the developer's settings."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "LEVQOR_HOME": str(home),
+        "LEVQOR_METRICS_PORT": "0",
+        "LEVQOR_WORKERS": "1",
+        "PYTHONPATH": str(REPO),
+    }
+    env.update(extra or {})
+    return env
+
+
+@contextmanager
+def levqor_serve(
+    home: Path, extra_env: Mapping[str, str] | None = None, *args: str
+) -> Iterator[str]:
+    """``levqor serve --port 0`` in a subprocess; yields its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "levqor_desktop.cli.main", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+        env=child_env(home, extra_env),
+    )  # fmt: skip
+    try:
+        found = _read_until(proc, r"ops API on (http://\S+)", "levqor serve")
+        yield found.group(1)
+    finally:
+        stop(proc)
