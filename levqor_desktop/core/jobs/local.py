@@ -50,6 +50,8 @@ class LocalPool:
         self.clock = clock
         self.services = services or Services()
         self.poll_s = poll_s
+        #: False in processes that must not run local jobs (an RQ ``levqor worker``).
+        self.autostart = True
         self.board = WorkerBoard(db, clock, "local")
         self._heartbeat = Heartbeat(self.board, interval=heartbeat_s, also=self._refresh_cancels)
         self._size = _check_size(size)
@@ -67,6 +69,8 @@ class LocalPool:
     # -- BackgroundService ----------------------------------------------------------------
 
     def start(self) -> None:
+        if not self.autostart:
+            return
         with self._cond:
             if self._running:
                 return
@@ -79,9 +83,9 @@ class LocalPool:
         with self._cond:
             if not self._running:
                 return
+            # Running jobs see _stopping, stop at their next check and go back to the
+            # queue untouched (a shutdown is not a cancel and not a failed attempt).
             self._stopping = True
-            for event in self._cancels.values():
-                event.set()  # running steps stop at their next check
             self._cond.notify_all()
             threads = list(self._threads.values())
         for thread in threads:
@@ -159,6 +163,9 @@ class LocalPool:
                     self._threads[n] = thread
                     thread.start()
 
+    def _shutting_down(self) -> bool:
+        return self._stopping
+
     def _should_leave(self, n: int) -> bool:
         with self._cond:
             return self._stopping or n > self._size
@@ -198,7 +205,7 @@ class LocalPool:
         self.board.busy(worker_id, job.id)
         ok: bool | None = None
         try:
-            report = self.runner.run(job, worker_id, cancel.is_set)
+            report = self.runner.run(job, worker_id, cancel.is_set, self._shutting_down)
             ok = report.status is JobStatus.SUCCEEDED if report.status is not None else None
         except Exception as exc:
             log.exception("job %s crashed the runner", job.id)

@@ -115,9 +115,17 @@ class JobRunner:
         self.rng = rng or random.Random()
 
     def run(
-        self, job: ClaimedJob, worker_id: str, cancelled: Callable[[], bool] = lambda: False
+        self,
+        job: ClaimedJob,
+        worker_id: str,
+        cancelled: Callable[[], bool] = lambda: False,
+        shutting_down: Callable[[], bool] = lambda: False,
     ) -> RunReport:
-        """Run ``job`` (already claimed by ``worker_id``) to its next resting state."""
+        """Run ``job`` (already claimed by ``worker_id``) to its next resting state.
+
+        ``cancelled`` turns true when an operator cancels the job; ``shutting_down`` when
+        the worker stops: the job then goes back to the queue as it was.
+        """
         try:
             workflow = self.loader.load(job)
         except LevqorError as exc:
@@ -127,7 +135,7 @@ class JobRunner:
         steps = {s.id: s for s in workflow.steps}
 
         def is_cancelled() -> bool:
-            return state.cancel_seen or cancelled()
+            return state.cancel_seen or cancelled() or shutting_down()
 
         def on_event(event: StepEvent) -> None:
             if event.outcome is None:
@@ -181,6 +189,10 @@ class JobRunner:
             return self._end(job, worker_id, JobStatus.FAILED, str(exc), step=state.pending)
         if outcome.status == "succeeded":
             return self._end(job, worker_id, JobStatus.SUCCEEDED, None, step=state.pending)
+        if outcome.status == "canceled" and not (state.cancel_seen or cancelled()):
+            # Stopped by a shutdown, not an operator: release it for another worker.
+            store.release(self.db, job.id, worker_id)
+            return RunReport(job.id, JobStatus.QUEUED, "released at shutdown")
         if outcome.status == "canceled":
             return self._end(job, worker_id, JobStatus.CANCELED, "canceled", step=state.pending)
         error = f"step {outcome.failed_step}: {outcome.error}"
