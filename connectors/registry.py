@@ -35,6 +35,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.ai", "AIConnector"),
     ("connectors.airtable", "AirtableConnector"),
     ("connectors.asana", "AsanaConnector"),
+    ("connectors.clickup", "ClickUpConnector"),
     ("connectors.discord", "DiscordConnector"),
     ("connectors.email", "EmailConnector"),
     ("connectors.google_sheets", "GoogleSheetsConnector"),
