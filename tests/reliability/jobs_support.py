@@ -7,10 +7,15 @@ pools): either way the wait ends as soon as the condition holds.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -151,3 +156,33 @@ def all_finished(db: Database, total: int) -> Callable[[], bool]:
         return sum(c.get(s.value, 0) for s in FINISHED) == total
 
     return check
+
+
+def levqor_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `levqor` child process: its own home, no metrics port."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEVQOR_", "DATABASE_URL"))}
+    env.update(LEVQOR_HOME=str(home), LEVQOR_METRICS_PORT="0", LEVQOR_LOG_LEVEL="WARNING")
+    env.update(extra)
+    return env
+
+
+def spawn_levqor(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start `levqor ARGS` in a new process (output to ``log``, read it when a test fails)."""
+    out = log.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "levqor_desktop.cli.main", *args],
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
+
+
+def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -258,6 +258,12 @@ class Dispatcher:
 
     def start(self) -> None:
         self._stop.clear()
+        # One round now, so jobs requeued by recovery at start are in Redis before a
+        # worker in this process looks for work (a --burst worker would otherwise quit).
+        try:
+            self.tick()
+        except Exception:
+            log.exception("dispatching held jobs failed")
         self._thread = threading.Thread(target=self._loop, name="levqor-rq-dispatcher", daemon=True)
         self._thread.start()
 
