@@ -49,4 +49,5 @@ PANELS: tuple[PanelSpec, ...] = (
     ),
     PanelSpec("flags", "Flags", "levqor_desktop.ui.panels.flags:FlagsPanel", "SP_DialogYesButton"),
     PanelSpec("metrics", "Metrics", "levqor_desktop.ui.panels.metrics:MetricsPanel", "SP_ArrowUp"),
+    PanelSpec("logs", "Logs", "levqor_desktop.ui.panels.logs:LogsPanel", "SP_FileDialogInfoView"),
 )
