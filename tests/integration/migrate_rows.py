@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -36,6 +37,8 @@ from levqor_desktop.core.models import Base
 from levqor_desktop.core.models.base import UTCDateTime
 
 BIG = 2**63 - 1
+#: Leave the column out of the INSERT (the database assigns it).
+OMIT = object()
 UNICODE = "Zürich ☃ 東京 Ελλάδα 🚀 עברית e\u0301 "
 ZONES = [
     dt.timezone(dt.timedelta(hours=h, minutes=m))
@@ -68,7 +71,9 @@ def _text(col_len: int | None, i: int, edge: bool) -> str:
     return base[-col_len:] if len(base) > col_len else base
 
 
-def value(table: Table, col: Any, i: int, j: int, parents: dict[str, list[Any]]) -> Any:
+def value(
+    table: Table, col: Any, i: int, j: int, parents: dict[str, list[Any]], explicit_ids: bool
+) -> Any:
     """A value for column ``col`` of row ``i``, the ``j``-th new one (0 and 1: edge cases)."""
     edge = j == 0
     for fk in col.foreign_keys:
@@ -100,6 +105,8 @@ def value(table: Table, col: Any, i: int, j: int, parents: dict[str, list[Any]])
     if isinstance(type_, Boolean):
         return i % 2 == 0
     if isinstance(type_, Integer):
+        if col.primary_key and not explicit_ids:
+            return OMIT  # rows added later take their id from the database's sequence
         if col.primary_key:
             # Near the top of the range, with room for rows written after a switch.
             return BIG - 1000 if (edge and _int_type(type_) == "bigint") else i + 1
@@ -124,8 +131,14 @@ def value(table: Table, col: Any, i: int, j: int, parents: dict[str, list[Any]])
     raise AssertionError(f"no generator for {table.name}.{col.name} of type {type_!r}")
 
 
-def populate(db: Database, rows_per_table: int = 12, skip: Sequence[str] = ()) -> dict[str, int]:
-    """Insert ``rows_per_table`` rows into every table (beyond any already there)."""
+def populate(
+    db: Database, rows_per_table: int = 12, skip: Sequence[str] = (), *, explicit_ids: bool = True
+) -> dict[str, int]:
+    """Insert ``rows_per_table`` rows into every table (beyond any already there).
+
+    ``explicit_ids=False`` lets the database assign integer ids (as the app does after a
+    switch, which exercises the sequences the migration moved).
+    """
     parents: dict[str, list[Any]] = {}
     counts: dict[str, int] = {}
     with db.engine.begin() as conn:
@@ -134,27 +147,47 @@ def populate(db: Database, rows_per_table: int = 12, skip: Sequence[str] = ()) -
                 continue
             existing = conn.execute(table.select()).mappings().all()
             start = len(existing)
-            for row in existing:
+            for old in existing:
                 for col in table.columns:
-                    parents.setdefault(f"{table.name}.{col.name}", []).append(row[col.name])
+                    parents.setdefault(f"{table.name}.{col.name}", []).append(old[col.name])
             # A composite key of foreign keys only: combine parents so rows stay unique.
             combo_fk = [c for c in table.primary_key.columns if c.foreign_keys]
-            n = rows_per_table
-            if combo_fk and len(combo_fk) == len(table.primary_key.columns):
-                n = min(n, _combinations(table, combo_fk, parents)) - start
+            all_fk_key = bool(combo_fk) and len(combo_fk) == len(table.primary_key.columns)
+            combos: Iterator[dict[str, Any]] = iter(())
+            if all_fk_key:
+                taken = {tuple(r[c.name] for c in combo_fk) for r in existing}
+                combos = (
+                    dict(zip([c.name for c in combo_fk], key, strict=True))
+                    for key in itertools.product(*(_pool(c, parents) for c in combo_fk))
+                    if key not in taken
+                )
+            batch: list[dict[str, Any]] = []
             made = 0
-            for i in range(start, start + max(n, 0)):
-                row = {c.name: value(table, c, i, i - start, parents) for c in table.columns}
-                if combo_fk and len(combo_fk) == len(table.primary_key.columns):
-                    row.update(_combo(table, combo_fk, i, parents))
-                if any(
-                    row[c.name] is None and not c.nullable for c in table.columns if c.foreign_keys
-                ):
+            for i in range(start, start + rows_per_table):
+                row = {
+                    c.name: v
+                    for c in table.columns
+                    if (v := value(table, c, i, i - start, parents, explicit_ids)) is not OMIT
+                }
+                if all_fk_key:
+                    combo = next(combos, None)
+                    if combo is None:
+                        break  # every combination of parents is used
+                    row.update(combo)
+                fks = [c for c in table.columns if c.foreign_keys and not c.nullable]
+                if any(row[c.name] is None for c in fks):
                     continue  # no parent to point at
-                conn.execute(insert(table).values(**row))
                 made += 1
+                if len(row) < len(table.columns):
+                    # Database-assigned ids: insert now to learn them for the children.
+                    key = conn.execute(insert(table).values(**row)).inserted_primary_key
+                    row.update(zip(table.primary_key.columns.keys(), key or (), strict=True))
+                else:
+                    batch.append(row)
                 for col in table.columns:
                     parents.setdefault(f"{table.name}.{col.name}", []).append(row[col.name])
+            if batch:
+                conn.execute(insert(table), batch)
             counts[table.name] = made
     return counts
 
@@ -162,23 +195,6 @@ def populate(db: Database, rows_per_table: int = 12, skip: Sequence[str] = ()) -
 def _pool(col: Any, parents: dict[str, list[Any]]) -> list[Any]:
     fk = next(iter(col.foreign_keys))
     return parents.get(f"{fk.column.table.name}.{fk.column.name}", [])
-
-
-def _combinations(table: Table, cols: list[Any], parents: dict[str, list[Any]]) -> int:
-    total = 1
-    for col in cols:
-        total *= len(_pool(col, parents))
-    return total
-
-
-def _combo(table: Table, cols: list[Any], i: int, parents: dict[str, list[Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    stride = 1
-    for col in cols:
-        pool = _pool(col, parents)
-        out[col.name] = pool[(i // stride) % len(pool)]
-        stride *= len(pool)
-    return out
 
 
 def plain(v: Any) -> Any:

@@ -83,6 +83,9 @@ def _rollback(
         after = _after_switch(pg, switch)
         totals = {t.name: _count(pg, t.name) for t in tables}
         dst.execute("BEGIN IMMEDIATE")
+        # Rows arrive in key order; a row may point at one with a higher key (a job's
+        # parent, say): foreign keys are checked once, at COMMIT.
+        dst.execute("PRAGMA defer_foreign_keys = ON")
         try:
             meter = Meter("copy-back", sum(totals.values()), progress, cancel)
             copy_to_sqlite(pg, dst, tables, totals, meter)
@@ -114,7 +117,6 @@ def _rollback(
         parity={"ok": parity.ok, "tables": len(parity.tables), "rows": parity.rows},
         seconds=round(time.perf_counter() - started, 3),
     )
-    service._set_pg(False, f"migration: rolled back from {target.display}")
     run_id = service._journal(
         target,
         "rollback",
@@ -124,6 +126,7 @@ def _rollback(
     )
     local = Database(f"sqlite:///{service.source_path}")
     try:
+        service._set_pg(False, f"migration: rolled back from {target.display}", local)
         runs.merge(local, [*journal, *(r for r in runs.all_records(tdb) if r["uuid"] == run_id)])
     finally:
         local.dispose()

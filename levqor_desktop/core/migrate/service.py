@@ -43,8 +43,8 @@ from levqor_desktop.core.migrate.verify import ParityReport, compare
 from levqor_desktop.errors import MigrationError
 from levqor_desktop.settings import Settings, read_config_file
 
-#: Sets PG_ENABLED (value, reason): the audited flag service when the App has one.
-FlagSetter = Callable[[bool, str], object]
+#: Sets PG_ENABLED (value, reason, database to audit the change in).
+FlagSetter = Callable[[bool, str, Database], object]
 
 
 class MigrationService:
@@ -64,7 +64,7 @@ class MigrationService:
         self.source_path: Path = settings.sqlite_path
         self.backups = BackupStore(self.source_path, settings.data_dir / "backups")
         self._set_pg = set_pg_enabled or (
-            lambda value, _reason: flags.set(FlagName.PG_ENABLED, value)
+            lambda value, _reason, _db: flags.set(FlagName.PG_ENABLED, value)
         )
         #: Called after a switch with its :class:`~.switch.SwitchResult`; with CANARY_MODE
         #: on, a hook that returns False or raises makes the switch roll back at once.

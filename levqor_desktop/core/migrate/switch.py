@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
+from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.migrate import runs
 from levqor_desktop.core.migrate.progress import CancelToken, ProgressCallback
@@ -76,7 +77,11 @@ def switch(
         write_config_value(
             service.settings.config_file, "database_url", target.url_without_password
         )
-        service._set_pg(True, f"migration: switched to {target.display}")
+        audit_db = Database(target.sqlalchemy_url)
+        try:
+            service._set_pg(True, f"migration: switched to {target.display}", audit_db)
+        finally:
+            audit_db.dispose()
         result = SwitchResult(
             target=target.display,
             switched_at=now.isoformat(),

@@ -146,7 +146,7 @@ def kind_of(type_: TypeEngine[object]) -> Kind:
     return Kind.OTHER
 
 
-def _int_type(type_: TypeEngine[object]) -> str:
+def _int_type(type_: TypeEngine[Any]) -> str:
     if isinstance(type_, TypeDecorator):
         return _int_type(type_.impl_instance)
     # BigId is BigInteger with a SQLite variant: PostgreSQL sees the BigInteger.

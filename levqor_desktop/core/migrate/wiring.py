@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName
+from levqor_desktop.core.flags.service import FlagService
 from levqor_desktop.core.migrate.service import MigrationService
 from levqor_desktop.core.migrate.target import SecretStore, password_key
 from levqor_desktop.errors import LevqorError
@@ -17,10 +19,11 @@ if TYPE_CHECKING:
 
 
 def build_migrations(app: App) -> MigrationService:
-    def set_pg_enabled(value: bool, reason: str) -> object:
-        # Audited through the flag service when there is an acting operator.
-        service = getattr(app, "flag_service", None)
-        if service is not None and app.actor is not None:
+    def set_pg_enabled(value: bool, reason: str, audit_db: Database) -> object:
+        # Audited in the database that is the record from now on (the target after a
+        # switch, SQLite after a rollback), so the copy never misses its own audit row.
+        if app.actor is not None:
+            service = FlagService(app.flags, audit_db)
             return service.set(app.actor, FlagName.PG_ENABLED, value, reason, source="migration")
         return app.flags.set(FlagName.PG_ENABLED, value)
 

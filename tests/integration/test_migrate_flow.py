@@ -1,0 +1,148 @@
+"""Migrate a SQLite database with every table populated to a real PostgreSQL, verify it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from levqor_desktop.app import App
+from levqor_desktop.core.db import Database
+from levqor_desktop.core.migrate import CancelToken, MigrationCanceled, Progress, Target
+from levqor_desktop.core.migrate.tables import Kind, data_tables
+from levqor_desktop.errors import MaintenanceMode
+from tests.integration.migrate_rows import BIG, populate
+from tests.integration.migrate_support import dump
+
+pytestmark = pytest.mark.postgres
+
+
+def _files_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    for p in (path, path.with_name(path.name + "-wal")):
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture
+def populated(app: App) -> App:
+    made = populate(app.db)
+    # Every table of the schema, present and future, gets rows.
+    assert {t.name for t in data_tables()} == set(made)
+    assert all(n > 0 for n in made.values()), made
+    app.db.dispose()
+    return app
+
+
+def test_every_table_moves_and_parity_holds(populated: App, pg_url: str) -> None:
+    app = populated
+    target = Target.parse(pg_url)
+    before = _files_digest(app.settings.sqlite_path)
+    report = app.migrations.preflight(target)
+    assert report.ok, report.reasons()
+    assert report.target_state == "empty"
+    assert report.total_rows == sum(t.rows for t in report.tables) > 0
+
+    events: list[Progress] = []
+    result = app.migrations.migrate(target, events.append)
+    assert result["rows"] == report.total_rows
+    # Progress names each table, counts rows up to the total, and reports a rate.
+    copy_events = [e for e in events if e.phase == "copy"]
+    assert {e.table for e in copy_events} == {t.name for t in data_tables()}
+    assert copy_events[-1].rows == copy_events[-1].total == report.total_rows
+    assert any(e.rate > 0 for e in copy_events)
+
+    parity = app.migrations.verify(target)
+    assert parity.ok, parity.summary()
+    assert parity.rows == report.total_rows
+
+    # An independent recount: every row through SQLAlchemy's own types on both sides.
+    target_db = Database(pg_url)
+    try:
+        assert dump(app.db) == dump(target_db)
+        with target_db.engine.begin() as conn:
+            # The largest ids survived and the sequences continue after them.
+            assert conn.execute(text("SELECT max(id) FROM organizations")).scalar() == BIG - 1000
+            new_id = conn.execute(
+                text("INSERT INTO users (email_sha256, display_name, created_at) "
+                     "VALUES ('x', 'new', now()) RETURNING id")
+            ).scalar()
+            assert new_id == BIG - 999
+    finally:
+        target_db.dispose()
+    # The source was never written.
+    assert _files_digest(app.settings.sqlite_path) == before
+    kinds = [(r.kind, r.status) for r in app.migrations.runs(target=target)]
+    assert ("migrate", "succeeded") in kinds and ("verify", "succeeded") in kinds
+
+
+def test_verify_names_the_row_that_differs(app: App, pg_url: str) -> None:
+    populate(app.db, rows_per_table=700, skip=())
+    target = Target.parse(pg_url)
+    app.migrations.migrate(target, backup=False)
+    with psycopg.connect(pg_url, autocommit=True) as pg:
+        ids = [r[0] for r in pg.execute("SELECT id FROM jobs ORDER BY id").fetchall()]
+        changed, gone = ids[417], ids[600]
+        jobs_table = next(t for t in data_tables() if t.name == "jobs")
+        col = next(c.name for c in jobs_table.columns if c.kind is Kind.TEXT and not c.nullable)
+        pg.execute(f'UPDATE jobs SET "{col}" = "{col}" || \'!\' WHERE id = %s', (changed,))
+        pg.execute("DELETE FROM job_steps WHERE job_id = %s", (gone,))
+        pg.execute("DELETE FROM jobs WHERE id = %s", (gone,))
+    parity = app.migrations.verify(target)
+    assert not parity.ok
+    bad = {t.table: t for t in parity.failed}
+    assert "jobs" in bad
+    jobs = bad["jobs"]
+    assert jobs.source_rows == jobs.target_rows + 1
+    found = {(d.key[0], d.what) for d in jobs.differences}
+    assert (changed, "differs") in found
+    assert (gone, "missing in PostgreSQL") in found
+    differing = next(d for d in jobs.differences if d.key[0] == changed)
+    assert differing.columns == [col]
+    assert f"key {changed}" in parity.summary()
+
+
+def test_cancel_leaves_source_untouched_and_rerun_finishes(populated: App, pg_url: str) -> None:
+    app = populated
+    target = Target.parse(pg_url)
+    before = _files_digest(app.settings.sqlite_path)
+    cancel = CancelToken()
+    seen_guard: list[bool] = []
+
+    def on_progress(event: Progress) -> None:
+        if event.phase == "copy" and event.table == "jobs" and event.table_rows > 0:
+            # Maintenance mode is on for every process while the copy runs.
+            with pytest.raises(MaintenanceMode, match="writes are paused"):
+                app.maintenance.guard()
+            seen_guard.append(app.maintenance.active)
+            cancel.cancel()
+
+    with pytest.raises(MigrationCanceled):
+        app.migrations.migrate(target, on_progress, cancel, backup=False)
+    assert seen_guard == [True]
+    assert not app.maintenance.active
+    assert _files_digest(app.settings.sqlite_path) == before
+    runs = app.migrations.runs(target=target)
+    assert runs[0].kind == "migrate" and runs[0].status == "canceled"
+
+    again = app.migrations.preflight(target)
+    assert again.ok and again.target_state == "partial", again.reasons()
+    app.migrations.migrate(target, backup=False)
+    assert app.migrations.verify(target).ok
+
+
+def test_completed_copy_is_redone_but_live_target_is_refused(populated: App, pg_url: str) -> None:
+    app = populated
+    target = Target.parse(pg_url)
+    app.migrations.migrate(target, backup=False)
+    assert app.migrations.preflight(target).target_state == "copy"
+    app.migrations.migrate(target, backup=False)
+    assert app.migrations.verify(target).ok
+    app.migrations.switch(target)
+    live = app.migrations.preflight(target)
+    assert live.target_state == "live" and not live.ok
+    assert "roll back first" in " ".join(live.reasons())
