@@ -44,6 +44,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.slack", "SlackConnector"),
     ("connectors.telegram", "TelegramConnector"),
     ("connectors.trello", "TrelloConnector"),
+    ("connectors.twilio", "TwilioConnector"),
 )
 
 BUILTIN_CONNECTOR_MODULES: tuple[str, ...] = tuple(module for module, _ in BUILTIN_CONNECTORS)
