@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,13 @@ pytestmark = pytest.mark.ui
 
 
 @pytest.fixture
-def shown(qtbot, app: App) -> Iterator[tuple[FlagsPanel, FakeWindow]]:  # type: ignore[no-untyped-def]
-    yield from _shown(qtbot, app)
+def shown(qtbot, app: App) -> Iterator[tuple[FlagsPanel, FakeWindow]]:
+    with _shown(qtbot, app) as shown:
+        yield shown
 
 
-def _shown(qtbot, app: App) -> Iterator[tuple[FlagsPanel, FakeWindow]]:  # type: ignore[no-untyped-def]
+@contextmanager
+def _shown(qtbot, app: App) -> Iterator[tuple[FlagsPanel, FakeWindow]]:
     ctx, window = panel_context(app)
     panel = FlagsPanel(ctx)
     qtbot.addWidget(panel)
@@ -36,11 +39,11 @@ def _shown(qtbot, app: App) -> Iterator[tuple[FlagsPanel, FakeWindow]]:  # type:
         ctx.bridge.close()
 
 
-def _wait_audit(qtbot, panel: FlagsPanel, rows: int) -> None:  # type: ignore[no-untyped-def]
+def _wait_audit(qtbot, panel: FlagsPanel, rows: int) -> None:
     qtbot.waitUntil(lambda: panel.audit_model.rowCount() == rows, timeout=10_000)
 
 
-def test_lists_every_flag_with_state_source_and_description(shown, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_lists_every_flag_with_state_source_and_description(shown, tmp_path: Path) -> None:
     panel, _ = shown
     model = panel.flags_model
     assert model.rowCount() == 7
@@ -53,7 +56,7 @@ def test_lists_every_flag_with_state_source_and_description(shown, tmp_path: Pat
     assert panel.grab().save(str(tmp_path / "flags.png"))
 
 
-def test_toggle_is_audited_and_undone(qtbot, shown, app: App) -> None:  # type: ignore[no-untyped-def]
+def test_toggle_is_audited_and_undone(qtbot, shown, app: App) -> None:
     panel, window = shown
     panel.select_flag("BUILDER_ENABLED")
     assert panel.toggle_button.text() == "Turn on"
@@ -76,10 +79,15 @@ def test_toggle_is_audited_and_undone(qtbot, shown, app: App) -> None:  # type: 
     assert "undone by #2" in panel.audit_model.index(1, 6).data()
 
 
-def test_risky_flag_asks_for_confirmation_and_a_reason(qtbot, shown, app: App) -> None:  # type: ignore[no-untyped-def]
+def test_risky_flag_asks_for_confirmation_and_a_reason(qtbot, shown, app: App) -> None:
     panel, window = shown
     asked: list[str] = []
-    panel.ask_confirm = lambda title, text: asked.append(text) is not None and False
+
+    def refuse(title: str, text: str) -> bool:
+        asked.append(text)
+        return False
+
+    panel.ask_confirm = refuse
     panel.select_flag("NEW_QUEUE_ENABLED")
     panel.toggle_selected()
     assert "NEW_QUEUE_ENABLED is a risky flag" in asked[0]
@@ -95,13 +103,17 @@ def test_risky_flag_asks_for_confirmation_and_a_reason(qtbot, shown, app: App) -
     assert panel.audit_model.index(0, 6).data() == "moving to Redis workers"
 
 
-def test_environment_forced_flag_is_locked_and_names_the_variable(qtbot, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_environment_forced_flag_is_locked_and_names_the_variable(
+    qtbot, home: Path, tmp_path: Path
+) -> None:
     app = build_app(make_settings(home, CANARY_MODE="1")).start()
     try:
-        for panel, _ in _shown(qtbot, app):
+        with _shown(qtbot, app) as (panel, _):
             panel.select_flag("CANARY_MODE")
             row = panel.flags_table.selectionModel().selectedRows()[0].row()
-            assert panel.flags_model.index(row, 2).data() == "locked: environment variable CANARY_MODE"
+            assert (
+                panel.flags_model.index(row, 2).data() == "locked: environment variable CANARY_MODE"
+            )
             assert panel.flags_model.index(row, 1).data() == "on"
             assert not panel.toggle_button.isEnabled()
             assert "CANARY_MODE" in panel.toggle_button.toolTip()
@@ -111,13 +123,13 @@ def test_environment_forced_flag_is_locked_and_names_the_variable(qtbot, home: P
         app.close()
 
 
-def test_broken_file_banner_and_reset(qtbot, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_broken_file_banner_and_reset(qtbot, home: Path, tmp_path: Path) -> None:
     flags_file = home / "config" / "flags.json"
     flags_file.parent.mkdir(parents=True)
     flags_file.write_text('{"PG_ENABLED": "yes"}')
     app = build_app(make_settings(home)).start()
     try:
-        for panel, _ in _shown(qtbot, app):
+        with _shown(qtbot, app) as (panel, _):
             assert panel.file_banner.isVisible()
             assert str(flags_file) in panel.file_error_label.text()
             assert 'must be true or false, not "yes"' in panel.file_error_label.text()
@@ -131,6 +143,8 @@ def test_broken_file_banner_and_reset(qtbot, home: Path, tmp_path: Path) -> None
             panel.reset_file()
             qtbot.waitUntil(lambda: not panel.file_banner.isVisible(), timeout=10_000)
             assert not flags_file.exists()
-            assert (flags_file.parent / "flags.json.broken-1").read_text() == '{"PG_ENABLED": "yes"}'
+            assert (
+                flags_file.parent / "flags.json.broken-1"
+            ).read_text() == '{"PG_ENABLED": "yes"}'
     finally:
         app.close()

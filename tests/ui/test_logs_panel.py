@@ -43,7 +43,7 @@ def logs_dir(app: App) -> Path:
 @pytest.fixture
 def shown(
     qtbot, app: App, logs_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[LogsPanel, FakeWindow]]:  # type: ignore[no-untyped-def]
+) -> Iterator[tuple[LogsPanel, FakeWindow]]:
     monkeypatch.setattr(logs_panel, "TAIL_LINES", 100)
     write(logs_dir / "api.log", line(1, "ERROR"), *(line(n) for n in range(2, 400)))
     write(logs_dir / "queue.log", line(500, logger="levqor.queue", job_id=42))
@@ -65,7 +65,7 @@ def messages(panel: LogsPanel) -> list[str]:
     return [e.message for e in panel.model.entries]
 
 
-def test_loads_the_newest_lines_and_follows(qtbot, shown, logs_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_loads_the_newest_lines_and_follows(qtbot, shown, logs_dir: Path, tmp_path: Path) -> None:
     panel, _ = shown
     assert panel.model.rowCount() == 101  # the newest 100 of api.log + the queue line
     assert messages(panel)[-1] == "message 500"
@@ -76,7 +76,7 @@ def test_loads_the_newest_lines_and_follows(qtbot, shown, logs_dir: Path, tmp_pa
     assert panel.grab().save(str(tmp_path / "logs.png"))
 
 
-def test_follows_across_midnight_rotation(qtbot, shown, logs_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_follows_across_midnight_rotation(qtbot, shown, logs_dir: Path) -> None:
     panel, _ = shown
     write(logs_dir / "api.log", line(700))
     os.rename(logs_dir / "api.log", logs_dir / "api.log.2026-11-27")
@@ -84,7 +84,7 @@ def test_follows_across_midnight_rotation(qtbot, shown, logs_dir: Path) -> None:
     qtbot.waitUntil(lambda: messages(panel)[-2:] == ["message 700", "message 701"], timeout=10_000)
 
 
-def test_filters_search_the_whole_file_not_only_what_is_loaded(qtbot, shown) -> None:  # type: ignore[no-untyped-def]
+def test_filters_search_the_whole_file_not_only_what_is_loaded(qtbot, shown) -> None:
     panel, _ = shown
     assert "message 1" not in messages(panel)  # not among the loaded newest lines
     panel.level_box.setCurrentIndex(panel.level_box.findData("ERROR"))
@@ -103,7 +103,7 @@ def test_filters_search_the_whole_file_not_only_what_is_loaded(qtbot, shown) -> 
     assert messages(panel) == ["message 500"]
 
 
-def test_job_view_and_live_lines_respect_the_filter(qtbot, shown, logs_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_job_view_and_live_lines_respect_the_filter(qtbot, shown, logs_dir: Path) -> None:
     panel, _ = shown
     panel.show_job(42)
     qtbot.waitUntil(lambda: panel.up_to_date, timeout=10_000)
@@ -113,7 +113,7 @@ def test_job_view_and_live_lines_respect_the_filter(qtbot, shown, logs_dir: Path
     assert "message 801" not in messages(panel)
 
 
-def test_export_writes_the_current_view(qtbot, shown, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_writes_the_current_view(qtbot, shown, tmp_path: Path) -> None:
     panel, window = shown
     panel.show_job(42)
     qtbot.waitUntil(lambda: panel.up_to_date, timeout=10_000)

@@ -36,7 +36,7 @@ def clock(app: App) -> Clock:
 
 
 @pytest.fixture
-def panel(qtbot, app: App, clock: Clock) -> Iterator[MetricsPanel]:  # type: ignore[no-untyped-def]
+def panel(qtbot, app: App, clock: Clock) -> Iterator[MetricsPanel]:
     ctx, _ = panel_context(app)
     panel = MetricsPanel(ctx)
     qtbot.addWidget(panel)
@@ -49,18 +49,22 @@ def panel(qtbot, app: App, clock: Clock) -> Iterator[MetricsPanel]:  # type: ign
         ctx.bridge.close()
 
 
+def _polling(panel: MetricsPanel) -> bool:
+    return panel.poller.active
+
+
 def _points(panel: MetricsPanel, series: str) -> int:
     x, _ = panel.graphs.curves[series].getData()
     return 0 if x is None else len(x)
 
 
-def _frame(qtbot, panel: MetricsPanel) -> None:  # type: ignore[no-untyped-def]
+def _frame(qtbot, panel: MetricsPanel) -> None:
     before = panel.frames
     panel.poller.poll()
     qtbot.waitUntil(lambda: panel.frames > before, timeout=10_000)
 
 
-def test_graphs_show_the_sampled_series(qtbot, app: App, clock: Clock, panel: MetricsPanel) -> None:  # type: ignore[no-untyped-def]
+def test_graphs_show_the_sampled_series(qtbot, app: App, clock: Clock, panel: MetricsPanel) -> None:
     for second in range(10):
         clock.now = NOW - 10 + second
         for _ in range(second):
@@ -81,7 +85,7 @@ def test_graphs_show_the_sampled_series(qtbot, app: App, clock: Clock, panel: Me
 
 def test_curves_are_reused_not_recreated(
     qtbot, app: App, clock: Clock, panel: MetricsPanel
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     app.sampler.tick(NOW - 1)
     panel.on_shown()
     _frame(qtbot, panel)
@@ -97,18 +101,18 @@ def test_curves_are_reused_not_recreated(
 
 def test_pause_freezes_and_zoom_stops_following(
     qtbot, app: App, clock: Clock, panel: MetricsPanel
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     app.sampler.tick(NOW - 1)
     panel.on_shown()
     _frame(qtbot, panel)
     panel.pause_button.setChecked(True)
-    assert not panel.poller.active
+    assert not _polling(panel)
     frames = panel.frames
     app.sampler.tick(NOW)
     panel.show_frame(panel.fetch())
     assert panel.frames == frames
     panel.pause_button.setChecked(False)
-    assert panel.poller.active
+    assert _polling(panel)
 
     view = panel.graphs.plots["queue"].getViewBox()
     view.sigRangeChangedManually.emit(view.state["mouseEnabled"])
@@ -127,7 +131,7 @@ def test_pause_freezes_and_zoom_stops_following(
 
 def test_long_range_reads_minute_history_and_flag_markers(
     qtbot, app: App, clock: Clock, panel: MetricsPanel
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     start = dt.datetime.fromtimestamp(NOW, dt.UTC) - dt.timedelta(hours=20)
     with app.db.session() as session:
         session.add_all(
