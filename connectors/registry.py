@@ -45,6 +45,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.telegram", "TelegramConnector"),
     ("connectors.trello", "TrelloConnector"),
     ("connectors.twilio", "TwilioConnector"),
+    ("connectors.zendesk", "ZendeskConnector"),
 )
 
 BUILTIN_CONNECTOR_MODULES: tuple[str, ...] = tuple(module for module, _ in BUILTIN_CONNECTORS)
