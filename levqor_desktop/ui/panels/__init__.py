@@ -41,4 +41,13 @@ PANELS: tuple[PanelSpec, ...] = (
         "levqor_desktop.ui.panels.workflows:WorkflowsPanel",
         "SP_FileDialogDetailedView",
     ),
+    PanelSpec(
+        "connectors",
+        "Connectors",
+        "levqor_desktop.ui.panels.connectors:ConnectorsPanel",
+        "SP_DriveNetIcon",
+    ),
+    PanelSpec("flags", "Flags", "levqor_desktop.ui.panels.flags:FlagsPanel", "SP_DialogYesButton"),
+    PanelSpec("metrics", "Metrics", "levqor_desktop.ui.panels.metrics:MetricsPanel", "SP_ArrowUp"),
+    PanelSpec("logs", "Logs", "levqor_desktop.ui.panels.logs:LogsPanel", "SP_FileDialogInfoView"),
 )
