@@ -69,7 +69,7 @@ def test_loads_the_newest_lines_and_follows(qtbot, shown, logs_dir: Path, tmp_pa
     panel, _ = shown
     assert panel.model.rowCount() == 101  # the newest 100 of api.log + the queue line
     assert messages(panel)[-1] == "message 500"
-    assert "newest 100 per file" in panel.status.text()
+    assert "(the newest 100 of each file)" in panel.status.text()
     write(logs_dir / "queue.log", line(600, "WARNING", logger="levqor.queue", job_id=43))
     qtbot.waitUntil(lambda: messages(panel)[-1] == "message 600", timeout=10_000)
     assert panel.model.index(panel.model.rowCount() - 1, 5).data() == "job_id=43"

@@ -89,9 +89,10 @@ class LogsPanel(Panel):
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        for col, width in ((0, 170), (1, 70), (2, 50), (3, 220)):
+        for col, width in ((0, 170), (1, 70), (2, 50), (3, 220), (4, 520)):
             header.resizeSection(col, width)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(22)
 
         layout = QVBoxLayout(self)
         layout.addLayout(row)
@@ -240,7 +241,7 @@ class LogsPanel(Panel):
 
     def _update_status(self, whole_files: bool) -> None:
         shown = self.model.rowCount()
-        where = "in the whole files" if whole_files else f"the newest {TAIL_LINES} per file"
+        where = "in the whole files" if whole_files else f"(the newest {TAIL_LINES} of each file)"
         more = f" (the newest {shown} shown)" if self._matched > shown else ""
         follow = " · following" if self.follow_box.isChecked() else ""
         self.status.setText(f"{self._matched} lines {where}{more}{follow}")
