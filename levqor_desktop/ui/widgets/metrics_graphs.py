@@ -89,6 +89,7 @@ class MetricsGraphs(pg.GraphicsLayoutWidget):  # type: ignore[misc]
             plot.setDownsampling(auto=True, mode="peak")
             plot.getViewBox().sigRangeChangedManually.connect(self._zoomed)
             plot.enableAutoRange(axis="y", enable=True)
+            plot.getViewBox().setLimits(yMin=0)  # every series is a count, rate or duration
             legend = plot.addLegend(offset=(-10, 5), labelTextSize="8pt")
             legend.setColumnCount(len(spec.curves))
             for series, name, colour in spec.curves:
