@@ -34,9 +34,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def _build_app() -> App:
     # Imported here, on the start-up thread, to keep the window's first paint fast.
     from levqor_desktop.app import build_app
+    from levqor_desktop.core.logging import configure_logging
     from levqor_desktop.settings import Settings
 
-    return build_app(Settings.from_env())
+    settings = Settings.from_env()
+    settings.ensure_dirs()
+    configure_logging(settings)
+    return build_app(settings)
 
 
 def launch(args: argparse.Namespace) -> tuple[QApplication, MainWindow]:

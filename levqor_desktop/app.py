@@ -21,6 +21,7 @@ from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
 from levqor_desktop.core.integrations.wiring import build_connectors
 from levqor_desktop.core.jobs.wiring import build_jobs
+from levqor_desktop.core.logging import register_secret
 from levqor_desktop.core.metrics.wiring import build_metrics, build_sampler, build_server
 from levqor_desktop.core.migrate import Maintenance, MigrationService
 from levqor_desktop.core.migrate import SecretStore as MigrationSecrets
@@ -116,7 +117,7 @@ class App:
         #: What workflow steps can call (core.* now; connector actions via .add) and
         #: the stored workflows with their versions.
         self.actions = CompositeCatalog(BuiltinCatalog())
-        self.workflows = WorkflowStore(db, self.actions)
+        self.workflows = WorkflowStore(db, self.actions, write_guard=self.maintenance.guard)
         #: Connector accounts (secrets in the keyring), checks, and their actions as steps.
         self.connectors, connector_actions = build_connectors(self)
         self.actions.add(connector_actions)
@@ -259,11 +260,14 @@ def build_app(
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
     flags = FlagStore(settings.config_dir / "flags.json", settings.environ)
+    # Every secret read or written is registered with the log redaction filter.
     if secret_backend is not None:
-        secrets = SecretStore(lambda: secret_backend)
+        secrets = SecretStore(lambda: secret_backend, on_value=register_secret)
     else:
         env, data_dir = settings.environ, settings.data_dir
-        secrets = SecretStore(lambda: select_backend(env, data_dir, password_prompt))
+        secrets = SecretStore(
+            lambda: select_backend(env, data_dir, password_prompt), on_value=register_secret
+        )
     url, notes = resolve_database_url(settings, flags, secrets)
     db = Database(url)
     return App(settings, flags, db, notes, secrets)

@@ -33,7 +33,11 @@ class CliContext:
     def app(self, *, start: bool = True, upgrade: bool = True) -> App:
         """The App, built once; started (schema upgraded) unless told otherwise."""
         if self._app is None:
-            self._app = build_app(self.settings)
+            from levqor_desktop.core.logging import configure_logging
+
+            self.settings.ensure_dirs()
+            configure_logging(self.settings)
+            self._app = build_app(self.settings, password_prompt=_terminal_prompt)
         if start:
             self._app.start(upgrade=upgrade)
         return self._app
@@ -86,3 +90,15 @@ def _jsonable(data: Any) -> Any:
 
 
 Handler = Callable[[CliContext], int]
+
+
+def _terminal_prompt(text: str) -> str:
+    """Ask for the file keyring's password at the terminal (never echoed)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise LevqorError(
+            "the file keyring needs its password and this is not a terminal",
+            hint="set LEVQOR_KEYRING_PASSWORD for this process",
+        )
+    return getpass.getpass(f"{text}: ")
