@@ -190,11 +190,11 @@ def test_missing_endpoint_is_no_data_but_unreachable_is_failure() -> None:
 def test_verdict_and_exit_codes() -> None:
     runner = CanaryRunner(None)
     target = FakeTarget()
-    assert runner.run(target, org_id=None).verdict is Verdict.PASS  # type: ignore[arg-type]
+    assert runner.run(target, org_id=None).verdict is Verdict.PASS
     target.disk = DiskState(free_bytes=1, total_bytes=100, free_percent=5.0)
-    assert runner.run(target, org_id=None).verdict is Verdict.MARGINAL  # type: ignore[arg-type]
+    assert runner.run(target, org_id=None).verdict is Verdict.MARGINAL
     target.db_ms = None
-    report = runner.run(target, org_id=None)  # type: ignore[arg-type]
+    report = runner.run(target, org_id=None)
     assert report.verdict is Verdict.FAIL
     assert [v.exit_code for v in Verdict] == [0, 3, 1]
     assert verdict_of([]) is Verdict.PASS
@@ -205,6 +205,6 @@ def test_a_crashing_check_fails_alone() -> None:
         raise KeyError("boom")
 
     runner = CanaryRunner(None, checks={"health": CHECKS["health"], "broken": broken})  # type: ignore[dict-item]
-    report = runner.run(FakeTarget(), org_id=None)  # type: ignore[arg-type]
+    report = runner.run(FakeTarget(), org_id=None)
     assert [r.status for r in report.results] == [Status.PASS, Status.FAIL]
     assert "KeyError" in report.results[1].summary
