@@ -169,3 +169,14 @@ def test_a_write_guard_refuses_writes(any_app, owner):
     with pytest.raises(MaintenanceMode):
         store.save(owner, doc())
     assert store.list(owner) == []
+
+
+def test_the_apps_store_refuses_writes_in_maintenance_mode(app):
+    assert app.actor is not None
+    app.maintenance.enter("migrating to PostgreSQL")
+    try:
+        with pytest.raises(MaintenanceMode, match="migrating to PostgreSQL"):
+            app.workflows.save(app.actor, doc())
+    finally:
+        app.maintenance.exit()
+    assert app.workflows.save(app.actor, doc()).version == 1
