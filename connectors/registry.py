@@ -42,6 +42,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.monday", "MondayConnector"),
     ("connectors.notion", "NotionConnector"),
     ("connectors.slack", "SlackConnector"),
+    ("connectors.stripe", "StripeConnector"),
     ("connectors.telegram", "TelegramConnector"),
     ("connectors.trello", "TrelloConnector"),
     ("connectors.twilio", "TwilioConnector"),

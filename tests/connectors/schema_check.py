@@ -37,6 +37,8 @@ def _check(doc: Any, schema: Any, value: Any, path: str, depth: int, out: list[s
     schema = resolve(doc, schema)
     if not isinstance(schema, dict) or depth > MAX_DEPTH:
         return
+    if value is None and schema.get("nullable"):  # 3.0: null is valid even beside anyOf
+        return
     for part in schema.get("allOf", []):
         _check(doc, part, value, path, depth, out)
     for key in ("anyOf", "oneOf"):
