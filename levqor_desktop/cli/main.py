@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "levqor_desktop.cli.limits",
     "levqor_desktop.cli.orgs",
     "levqor_desktop.cli.serve",
+    "levqor_desktop.cli.migrate",
     "levqor_desktop.cli.canary",
     "levqor_desktop.cli.apikeys",
     "levqor_desktop.cli.connectors",
