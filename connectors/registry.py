@@ -39,6 +39,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.discord", "DiscordConnector"),
     ("connectors.email", "EmailConnector"),
     ("connectors.google_sheets", "GoogleSheetsConnector"),
+    ("connectors.intercom", "IntercomConnector"),
     ("connectors.monday", "MondayConnector"),
     ("connectors.notion", "NotionConnector"),
     ("connectors.slack", "SlackConnector"),

@@ -199,6 +199,8 @@ TABLE = ConnectorTable(
 )
 
 test_asana_cases, test_asana_vendor_spec, test_asana_covers_every_action = table_tests(TABLE)
+# Loading the API description (3 MB of YAML) takes 2-3 s, once per session.
+test_asana_vendor_spec = pytest.mark.slow(test_asana_vendor_spec)
 
 
 def _asana() -> AsanaConnector:

@@ -240,6 +240,8 @@ TABLE = ConnectorTable(
 )
 
 test_zendesk_cases, test_zendesk_vendor_spec, test_zendesk_covers_every_action = table_tests(TABLE)
+# Loading the API description (1 MB of YAML with a custom loader) takes 2-3 s, once per session.
+test_zendesk_vendor_spec = pytest.mark.slow(test_zendesk_vendor_spec)
 
 
 @pytest.mark.parametrize(
