@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,6 +69,12 @@ class AutoOutcome:
 
 
 OutcomeListener = Callable[[AutoOutcome], None]
+#: Records the rollback text of a stored run.
+Recorder = Callable[[RunReport, str], None]
+#: Opens a check of a database switch: (run, record), valid inside the ``with``.
+SwitchCheck = Callable[
+    [Any, RiskyChange], AbstractContextManager[tuple[Callable[[], RunReport], Recorder]]
+]
 
 
 class FlagChangeLike(Protocol):
@@ -111,7 +118,7 @@ class AutoCanary:
         run: Callable[[RiskyChange], RunReport],
         *,
         enabled: Callable[[], bool],
-        record_rollback: Callable[[RunReport, str], None],
+        record_rollback: Recorder,
         default_actor: Callable[[], Actor | None] = lambda: None,
     ) -> None:
         self._run = run
@@ -146,11 +153,10 @@ class AutoCanary:
 
         self._unsubscribe.append(flags.subscribe_risky(changed))
 
-    def watch_migrations(
-        self, migrations: SwitchHooks, run: Callable[[Any, RiskyChange], RunReport]
-    ) -> None:
-        """Check each database switch with ``run(switch_result, change)`` on the switching
-        thread: the migration service rolls the switch back itself when told it failed."""
+    def watch_migrations(self, migrations: SwitchHooks, open_check: SwitchCheck) -> None:
+        """Check each database switch on the switching thread, against the new database
+        (``open_check(switch_result)`` gives the run and where to record the rollback);
+        the migration service rolls the switch back itself when told it failed."""
 
         def switched(result: Any) -> bool | None:
             if not self._enabled():
@@ -162,7 +168,8 @@ class AutoCanary:
                 self._default_actor(),
                 lambda _reason: "the migration service rolled the switch back to SQLite",
             )
-            outcome = self.check_now(change, lambda: run(result, change))
+            with open_check(result, change) as (run, record):
+                outcome = self.check_now(change, run, record=record)
             return outcome.report is not None and outcome.report.verdict is not Verdict.FAIL
 
         migrations.on_switched.append(switched)
@@ -207,10 +214,12 @@ class AutoCanary:
             self._record(outcome.report, text)
         return text
 
-    def check_now(self, change: RiskyChange, run: Callable[[], RunReport]) -> AutoOutcome:
+    def check_now(
+        self, change: RiskyChange, run: Callable[[], RunReport], *, record: Recorder | None = None
+    ) -> AutoOutcome:
         """Run on this thread, revert on failure, tell the listeners."""
         with self._serial:
-            outcome = self._check(change, run)
+            outcome = self._check(change, run, record or self._record)
         self.last_outcome = outcome
         for listener in list(self._listeners):
             try:
@@ -227,7 +236,9 @@ class AutoCanary:
                 self._in_flight -= 1
                 self._idle.notify_all()
 
-    def _check(self, change: RiskyChange, run: Callable[[], RunReport]) -> AutoOutcome:
+    def _check(
+        self, change: RiskyChange, run: Callable[[], RunReport], record: Recorder
+    ) -> AutoOutcome:
         try:
             report = run()
         except Exception as exc:
@@ -251,7 +262,7 @@ class AutoCanary:
                 log.exception("reverting %s failed", change.description)
                 outcome.error = f"the revert failed: {exc}"
                 outcome.rollback = f"revert FAILED ({exc}); {reason}"
-        self._record(report, outcome.rollback or "")
+        record(report, outcome.rollback or "")
         log.warning("canary after %s: %s", change.description, outcome.rollback)
         return outcome
 

@@ -8,13 +8,14 @@ canary), and subscribes the automatic canary to risky flag changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import httpx
 
-from levqor_desktop.core.canary.auto import AutoCanary, RiskyChange
+from levqor_desktop.core.canary.auto import AutoCanary, Recorder, RiskyChange
 from levqor_desktop.core.canary.checks import Thresholds
 from levqor_desktop.core.canary.runner import CanaryMetrics, CanaryRunner, CheckListener
 from levqor_desktop.core.canary.sources import (
@@ -128,31 +129,37 @@ class CanaryService:
             change=change.description,
         )
 
-    def switch_checker(self, migrations: Any) -> Callable[[Any, RiskyChange], RunReport]:
-        """Run the canary against the database a switch just made current.
+    @contextmanager
+    def switch_check(
+        self, migrations: Any, change: RiskyChange
+    ) -> Iterator[tuple[Callable[[], RunReport], Recorder]]:
+        """A canary run against the database a switch just made current.
 
         The running App still uses the old database until its next start, so the checks
-        get sources over the new one; the run is stored in the current database (which
-        stays the record if the switch is rolled back).
+        get sources over the new one, and the run is stored there: after a switch the new
+        database is the record, and a rollback carries rows written since back to SQLite.
         """
+        target = migrations.target()
+        db = Database(str(target.sqlalchemy_url))
+        runner = CanaryRunner(
+            CanaryStore(db), thresholds=self.runner.thresholds, metrics=self.runner.metrics
+        )
+        actor = change.actor or self._default_actor()
 
-        def run(_result: Any, change: RiskyChange) -> RunReport:
-            target = migrations.target()
-            db = Database(str(target.sqlalchemy_url))
-            try:
-                sources = replace(self.sources, db=db)
-                label = f"this app on {target.display}"
-                actor = change.actor or self._default_actor()
-                return self.runner.run(
-                    InProcessTarget(sources, label=label),
-                    org_id=actor.org_id if actor else None,
-                    trigger="auto",
-                    change=change.description,
-                )
-            finally:
-                db.dispose()
+        def run() -> RunReport:
+            return runner.run(
+                InProcessTarget(
+                    replace(self.sources, db=db), label=f"this app on {target.display}"
+                ),
+                org_id=actor.org_id if actor else None,
+                trigger="auto",
+                change=change.description,
+            )
 
-        return run
+        try:
+            yield run, runner.record_rollback
+        finally:
+            db.dispose()
 
     def history(
         self, actor: Actor, *, limit: int = 50, target: str | None = None
@@ -286,5 +293,7 @@ def build_canary(app: Any, *, thresholds: Thresholds | None = None) -> CanarySer
     # app.migrations is built lazily (a cached property): building it here does no I/O.
     migrations = getattr(app, "migrations", None)
     if migrations is not None and isinstance(getattr(migrations, "on_switched", None), list):
-        service.auto.watch_migrations(migrations, service.switch_checker(migrations))
+        service.auto.watch_migrations(
+            migrations, lambda _result, change: service.switch_check(migrations, change)
+        )
     return service
