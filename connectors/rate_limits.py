@@ -18,6 +18,7 @@ from collections.abc import Callable
 import httpx
 
 from connectors.errors import RateLimited
+from connectors.http_errors import parse_retry_after
 
 __all__ = [
     "add_response_hook",
@@ -79,12 +80,23 @@ def epoch_reset_retry_after(
 ) -> ResponseHook:
     """A hook for limits announced as "0 left until <epoch>" (GitHub's primary limit).
 
-    A 429 gains the ``Retry-After`` to the reset; a 403 with nothing left is a rate
-    limit, not a permission problem, and becomes :class:`RateLimited` at once.
+    A 429 gains the ``Retry-After`` to the reset; a 403 with nothing left, or a 403
+    with ``Retry-After`` (a secondary limit), is a rate limit, not a permission problem,
+    and becomes :class:`RateLimited` at once.
     """
 
     def hook(response: httpx.Response) -> None:
-        if response.status_code not in statuses or response.headers.get(remaining) != "0":
+        if response.status_code not in statuses:
+            return
+        if response.status_code == 403 and "retry-after" in response.headers:
+            # A secondary rate limit: the wait is in Retry-After, the status says 403.
+            response.close()
+            raise RateLimited(
+                "a secondary rate limit was hit",
+                status_code=403,
+                retry_after=parse_retry_after(response.headers["retry-after"]),
+            )
+        if response.headers.get(remaining) != "0":
             return
         try:
             wait = float(response.headers[reset]) - clock()

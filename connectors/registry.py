@@ -38,6 +38,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.clickup", "ClickUpConnector"),
     ("connectors.discord", "DiscordConnector"),
     ("connectors.email", "EmailConnector"),
+    ("connectors.github", "GitHubConnector"),
     ("connectors.google_sheets", "GoogleSheetsConnector"),
     ("connectors.intercom", "IntercomConnector"),
     ("connectors.monday", "MondayConnector"),
