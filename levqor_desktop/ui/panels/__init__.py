@@ -35,6 +35,7 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec(
         "overview", "Overview", "levqor_desktop.ui.panels.overview:OverviewPanel", "SP_ComputerIcon"
     ),
+    PanelSpec("queue", "Queue", "levqor_desktop.ui.panels.queue:QueuePanel", "SP_BrowserReload"),
     PanelSpec(
         "workflows",
         "Workflows",
