@@ -41,6 +41,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.github", "GitHubConnector"),
     ("connectors.google_sheets", "GoogleSheetsConnector"),
     ("connectors.intercom", "IntercomConnector"),
+    ("connectors.jira", "JiraConnector"),
     ("connectors.monday", "MondayConnector"),
     ("connectors.notion", "NotionConnector"),
     ("connectors.slack", "SlackConnector"),
