@@ -204,12 +204,13 @@ class BackupStore:
         os.replace(tmp, manifest)
 
     def _discard(self, partial: Path, final: Path) -> None:
-        for path in (partial, final, final.with_suffix(".json")):
+        extras = [partial.with_name(partial.name + s) for s in ("-journal", "-wal", "-shm")]
+        for path in (partial, *extras, final, final.with_suffix(".json")):
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
 
     def _remove_partials(self) -> None:
-        for path in self.folder.glob(f"{PREFIX}*.partial"):
+        for path in self.folder.glob(f"{PREFIX}*.partial*"):
             with contextlib.suppress(OSError):
                 path.unlink()
 
