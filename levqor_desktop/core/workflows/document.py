@@ -37,7 +37,7 @@ from pydantic import ValidationError as PydanticValidationError
 from levqor_desktop.core.workflows.actions import ActionCatalog
 from levqor_desktop.core.workflows.checks import check_semantics
 from levqor_desktop.core.workflows.jsonpos import Path, PositionMap, format_path, scan_positions
-from levqor_desktop.core.workflows.templates import TemplateEngine
+from levqor_desktop.core.workflows.templates import TemplateEngine, shared_engine
 from levqor_desktop.errors import ValidationError
 
 __all__ = [
@@ -272,7 +272,7 @@ def parse_workflow(
             workflow = Workflow.model_validate(data)
         except PydanticValidationError as exc:
             found += [(_loc_to_path(e["loc"], data), _friendly(e)) for e in exc.errors()]
-        found += check_semantics(data, catalog, engine or TemplateEngine(cache_size=64))
+        found += check_semantics(data, catalog, engine or shared_engine())
     if found or workflow is None:
         raise WorkflowInvalid(_to_faults(found, positions))
     return workflow

@@ -63,7 +63,7 @@ from levqor_desktop.core.workflows.actions import (
     never_cancelled,
 )
 from levqor_desktop.core.workflows.document import Step, Workflow, type_matches
-from levqor_desktop.core.workflows.templates import TemplateEngine, TemplateError
+from levqor_desktop.core.workflows.templates import TemplateEngine, TemplateError, shared_engine
 from levqor_desktop.errors import ValidationError
 
 __all__ = [
@@ -209,7 +209,7 @@ class StepRunner:
         self.clock = clock
         self.now = now
         self.rng = rng or random.Random()
-        self.engine = engine or TemplateEngine()
+        self.engine = engine or shared_engine()
 
     def run_step(self, step: Step, scope: Mapping[str, Any], run: RunContext) -> StepOutcome:
         started = self.now()

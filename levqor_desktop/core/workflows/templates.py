@@ -14,6 +14,7 @@ stays a list, 3 stays 3); any other string renders as text.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import operator
 import re
@@ -31,7 +32,14 @@ from jinja2.tests import TESTS as DEFAULT_TESTS
 
 from levqor_desktop.errors import ValidationError
 
-__all__ = ["Reference", "TemplateEngine", "TemplateError", "has_template", "references"]
+__all__ = [
+    "Reference",
+    "TemplateEngine",
+    "TemplateError",
+    "has_template",
+    "references",
+    "shared_engine",
+]
 
 # Pure filters over data; `attr`, `pprint`, `xmlattr` and anything that calls out are left out.
 _FILTERS = (
@@ -127,6 +135,7 @@ class TemplateEngine:
         self._expression: Callable[[str], Callable[..., Any]] = lru_cache(maxsize=cache_size)(
             self._compile_expression
         )
+        self._references = lru_cache(maxsize=cache_size)(self._parse_references)
 
     def _refuse_outside_names(self, source: str) -> None:
         # Names outside the scope (``self``, ``env``...) and private keys never render.
@@ -188,11 +197,14 @@ class TemplateEngine:
 
     def references(self, text: str) -> set[Reference]:
         """The steps, inputs and other names ``text`` reads (raises TemplateError on bad syntax)."""
+        return set(self._references(text))
+
+    def _parse_references(self, text: str) -> frozenset[Reference]:
         try:
             tree = self.env.parse(text)
         except TemplateSyntaxError as exc:
             raise TemplateError(f"syntax error: {exc.message}", expression=text) from None
-        return _collect_references(tree)
+        return frozenset(_collect_references(tree))
 
 
 def _undefined_message(exc: UndefinedError) -> str:
@@ -233,6 +245,13 @@ def _free_names(tree: nodes.Node, declared: Iterable[str]) -> set[str]:
     return {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load" and n.name not in known}
 
 
+@functools.cache
+def shared_engine() -> TemplateEngine:
+    """One engine for callers that bring none: its compiled-template cache is bounded and
+    holds no data, and building an engine costs about a millisecond."""
+    return TemplateEngine()
+
+
 def references(text: str, engine: TemplateEngine | None = None) -> set[Reference]:
     """Module-level shortcut of :meth:`TemplateEngine.references`."""
-    return (engine or TemplateEngine(cache_size=1)).references(text)
+    return (engine or shared_engine()).references(text)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -77,6 +78,8 @@ class WorkflowsPanel(Panel):
         self.title.setObjectName("PanelTitle")
         self.note = QLineEdit()
         self.note.setPlaceholderText("version note (optional)")
+        self.note.setMinimumWidth(160)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.save_button = button("Save", self.save)
         self.save_button.setShortcut("Ctrl+S")
         self.test_button = button("Test run", self.test_run)
