@@ -78,13 +78,13 @@ def test_live_depth_workers_jobs_and_job_view(qtbot, shown, app: App, tmp_path: 
     assert "queue 'default' is paused" in panel.job_view.why.text()
     panel.state_combo.setCurrentIndex(panel.state_combo.findData(JobStatus.FAILED))
     qtbot.waitUntil(lambda: panel.jobs_model.total == 1)
-    assert panel.jobs_model.job_at(0) is not None and panel.jobs_model.job_at(0).id == bad.id  # type: ignore[union-attr]
+    assert panel.jobs_model.job_at(0) is not None and panel.jobs_model.job_at(0).id == bad.id
     panel.state_combo.setCurrentIndex(0)
     qtbot.waitUntil(lambda: panel.jobs_model.total == 22)
     _select(qtbot, panel, bad.id)
     shot = Path(os.environ.get("LEVQOR_SCREENSHOT_DIR", tmp_path)) / "queue-panel.png"
     assert panel.grab().save(str(shot))
-    assert ids[0] in {panel.jobs_model.job_at(r).id for r in range(22)}  # type: ignore[union-attr]
+    assert ids[0] in {panel.jobs_model.job_at(r).id for r in range(22)}
 
 
 def test_actions_ask_first_and_pool_size_applies(qtbot, shown, app: App) -> None:
@@ -95,11 +95,19 @@ def test_actions_ask_first_and_pool_size_applies(qtbot, shown, app: App) -> None
     qtbot.waitUntil(lambda: panel.jobs_model.total == 1)
     _select(qtbot, panel, job.id)
     asked: list[str] = []
-    panel.ask_confirm = lambda title, text: asked.append(text) is None and False
+
+    def answer(yes: bool):
+        def ask(title: str, text: str) -> bool:
+            asked.append(text)
+            return yes
+
+        return ask
+
+    panel.ask_confirm = answer(False)
     panel.job_view.buttons["cancel"].click()
     assert asked == [f"Cancel job #{job.id}?"]
     assert app.jobs.get(me(app), job.id).status is JobStatus.QUEUED
-    panel.ask_confirm = lambda title, text: asked.append(text) is None
+    panel.ask_confirm = answer(True)
     panel.job_view.buttons["cancel"].click()
     qtbot.waitUntil(lambda: app.jobs.get(me(app), job.id).status is JobStatus.CANCELED)
     panel.bulk("delete")
@@ -143,14 +151,14 @@ def test_the_jobs_table_pages_through_100_000_jobs(qtbot, shown, app: App) -> No
     panel.jobs_view.scrollToBottom()
     panel.jobs_view.viewport().repaint()
     qtbot.waitUntil(lambda: 499 in model.pages, timeout=30_000)
-    assert model.job_at(99_999) is not None and model.job_at(99_999).id == 1  # type: ignore[union-attr]
+    assert model.job_at(99_999) is not None and model.job_at(99_999).id == 1
     assert len(model.pages) <= 3  # never all rows
     with qtbot.waitSignal(model.modelReset, timeout=30_000):
         panel.jobs_view.sortByColumn(0, Qt_Ascending())
-    assert model.job_at(0).id == 1  # type: ignore[union-attr]
+    assert model.job_at(0).id == 1
 
 
-def Qt_Ascending():  # noqa: N802
+def Qt_Ascending():
     from PySide6.QtCore import Qt
 
     return Qt.SortOrder.AscendingOrder
