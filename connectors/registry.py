@@ -42,6 +42,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.google_sheets", "GoogleSheetsConnector"),
     ("connectors.intercom", "IntercomConnector"),
     ("connectors.jira", "JiraConnector"),
+    ("connectors.linear", "LinearConnector"),
     ("connectors.monday", "MondayConnector"),
     ("connectors.notion", "NotionConnector"),
     ("connectors.slack", "SlackConnector"),
