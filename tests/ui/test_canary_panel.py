@@ -1,0 +1,129 @@
+"""The Canary panel: the button, the table filling in live, the verdict, the history,
+the automatic rollback shown and notified, and the API keys dialog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from levqor_desktop.app import App, build_app
+from levqor_desktop.core.canary import CHECKS, AutoOutcome, Status, Verdict
+from levqor_desktop.core.flags import FlagName
+from levqor_desktop.core.jobs.heartbeat import WorkerBoard
+from levqor_desktop.core.models import utcnow
+from levqor_desktop.ui.canary_dialogs import ApiKeysDialog
+from levqor_desktop.ui.canary_notify import CanaryNotifier
+from levqor_desktop.ui.main_window import MainWindow
+from levqor_desktop.ui.panels.canary import CanaryPanel
+from tests.conftest import make_settings
+from tests.helpers.memory_keyring import MemoryKeyring
+from tests.integration.canary_support import free_port
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def canary_window(qtbot, home: Path, qsettings: QSettings) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    # Redis is not running where the queue switch points: NEW_QUEUE_ENABLED fails the canary.
+    settings = make_settings(
+        home, LEVQOR_METRICS_PORT="0", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"
+    )
+
+    def factory() -> App:
+        return build_app(settings, secret_backend=MemoryKeyring())
+
+    win = MainWindow(factory, settings=qsettings)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.app_ready, timeout=20_000):
+        win.start()
+    try:
+        yield win
+    finally:
+        win.shutdown()
+
+
+def open_panel(window: MainWindow) -> CanaryPanel:
+    window.show_panel("canary")
+    panel = window.panel("canary")
+    assert isinstance(panel, CanaryPanel)
+    return panel
+
+
+def test_run_fills_the_table_live_and_keeps_history(qtbot, canary_window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    panel = open_panel(canary_window)
+    app = canary_window.app
+    assert app is not None
+    board = WorkerBoard(app.db, utcnow, "local")
+    board.register(board.make_id("ui-test"))
+    arrived: list[str] = []
+    panel.check_done.connect(lambda r: arrived.append(r.name))
+    assert panel.target.currentText() == "This app"
+
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert not panel.run_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.last_report is not None and not panel.running, timeout=30_000)
+
+    assert arrived == list(CHECKS)  # one signal per check, in order, as each finished
+    report = panel.last_report
+    assert report is not None and report.verdict is Verdict.PASS
+    assert panel.verdict.text().startswith("● PASS")
+    for row, name in enumerate(CHECKS):
+        result = panel.checks.result_at(row)
+        assert result is not None and result.name == name
+        shown = panel.checks.data(panel.checks.index(row, 1))
+        assert shown.endswith("no data" if result.status is Status.NO_DATA else result.status.value)
+    qtbot.waitUntil(lambda: panel.history.rowCount() == 1, timeout=10_000)
+    assert panel.history.run_at(0) is not None
+    path = tmp_path / "canary-panel.png"
+    assert panel.grab().save(str(path)) and path.stat().st_size > 0
+
+
+def test_a_reverted_risky_change_is_shown_and_notified(qtbot, canary_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    panel = open_panel(canary_window)
+    app = canary_window.app
+    assert app is not None and app.actor is not None
+    notes: list[tuple[str, str]] = []
+
+    class Window:
+        def notify(self, title: str, text: str) -> None:
+            notes.append((title, text))
+
+    notifier = CanaryNotifier(app, Window())
+    try:
+        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+        with qtbot.waitSignal(panel.auto_outcome, timeout=30_000) as blocker:
+            app.flag_service.set(app.actor, FlagName.NEW_QUEUE_ENABLED, True, "try RQ")
+        outcome = blocker.args[0]
+        assert isinstance(outcome, AutoOutcome) and outcome.reverted
+        assert "reverted NEW_QUEUE_ENABLED" in panel.rollback.text()
+        assert not panel.revert_button.isVisible()
+        qtbot.waitUntil(lambda: len(notes) == 1, timeout=10_000)
+        assert notes[0][0] == "Canary fail after NEW_QUEUE_ENABLED on"
+        assert not app.flags.enabled(FlagName.NEW_QUEUE_ENABLED)
+        qtbot.waitUntil(lambda: panel.history.rowCount() >= 1, timeout=10_000)
+        run = panel.history.run_at(0)
+        assert run is not None and run.trigger == "auto" and run.rollback
+    finally:
+        notifier.close()
+        app.canary.auto.wait_idle(30)
+
+
+def test_api_keys_dialog_shows_a_new_key_once(qtbot, canary_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    panel = open_panel(canary_window)
+    app = canary_window.app
+    assert app is not None
+    dialog = ApiKeysDialog(panel.ctx, panel)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("prometheus")
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.shown_key.text().startswith("lvq_"), timeout=10_000)
+    principal = app.api_keys.authenticate(dialog.shown_key.text())
+    assert principal is not None and principal.role.value == "viewer"
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=10_000)
+    dialog.table.selectRow(0)
+    qtbot.mouseClick(dialog.revoke_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Revoked"), timeout=10_000)
+    assert app.api_keys.authenticate(dialog.shown_key.text()) is None
