@@ -51,4 +51,7 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("flags", "Flags", "levqor_desktop.ui.panels.flags:FlagsPanel", "SP_DialogYesButton"),
     PanelSpec("metrics", "Metrics", "levqor_desktop.ui.panels.metrics:MetricsPanel", "SP_ArrowUp"),
     PanelSpec("logs", "Logs", "levqor_desktop.ui.panels.logs:LogsPanel", "SP_FileDialogInfoView"),
+    PanelSpec("canary", "Canary", "levqor_desktop.ui.panels.canary:CanaryPanel", "SP_MediaPlay"),
+    PanelSpec("usage", "Usage", "levqor_desktop.ui.panels.usage:UsagePanel", "SP_DialogApplyButton"),  # noqa: E501
+    PanelSpec("orgs", "Organizations", "levqor_desktop.ui.panels.organizations:OrganizationsPanel", "SP_DirHomeIcon"),  # noqa: E501
 )
