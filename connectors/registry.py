@@ -40,6 +40,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.email", "EmailConnector"),
     ("connectors.github", "GitHubConnector"),
     ("connectors.google_sheets", "GoogleSheetsConnector"),
+    ("connectors.hubspot", "HubSpotConnector"),
     ("connectors.intercom", "IntercomConnector"),
     ("connectors.jira", "JiraConnector"),
     ("connectors.linear", "LinearConnector"),
