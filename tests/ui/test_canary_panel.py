@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
 
 from levqor_desktop.app import App, build_app
 from levqor_desktop.core.canary import CHECKS, AutoOutcome, Status, Verdict
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.ui
 
 
 @pytest.fixture
-def canary_window(qtbot, home: Path, qsettings: QSettings) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+def canary_window(qtbot: QtBot, home: Path, qsettings: QSettings) -> Iterator[MainWindow]:
     # Redis is not running where the queue switch points: NEW_QUEUE_ENABLED fails the canary.
     settings = make_settings(
         home, LEVQOR_METRICS_PORT="0", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"
@@ -52,7 +53,9 @@ def open_panel(window: MainWindow) -> CanaryPanel:
     return panel
 
 
-def test_run_fills_the_table_live_and_keeps_history(qtbot, canary_window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_fills_the_table_live_and_keeps_history(
+    qtbot: QtBot, canary_window: MainWindow, tmp_path: Path
+) -> None:
     panel = open_panel(canary_window)
     app = canary_window.app
     assert app is not None
@@ -81,7 +84,9 @@ def test_run_fills_the_table_live_and_keeps_history(qtbot, canary_window: MainWi
     assert panel.grab().save(str(path)) and path.stat().st_size > 0
 
 
-def test_a_reverted_risky_change_is_shown_and_notified(qtbot, canary_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_a_reverted_risky_change_is_shown_and_notified(
+    qtbot: QtBot, canary_window: MainWindow
+) -> None:
     panel = open_panel(canary_window)
     app = canary_window.app
     assert app is not None and app.actor is not None
@@ -111,7 +116,7 @@ def test_a_reverted_risky_change_is_shown_and_notified(qtbot, canary_window: Mai
         app.canary.auto.wait_idle(30)
 
 
-def test_api_keys_dialog_shows_a_new_key_once(qtbot, canary_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_api_keys_dialog_shows_a_new_key_once(qtbot: QtBot, canary_window: MainWindow) -> None:
     panel = open_panel(canary_window)
     app = canary_window.app
     assert app is not None
