@@ -52,9 +52,11 @@ def body_retry_after(*path: str) -> ResponseHook:
         try:
             value: object = json.loads(response.read())
             for key in path:
-                value = value[key] if isinstance(value, dict) else None
-            seconds = float(value)  # type: ignore[arg-type]
-        except (ValueError, TypeError):
+                value = value.get(key) if isinstance(value, dict) else None
+            if not isinstance(value, int | float | str):
+                return
+            seconds = float(value)
+        except ValueError:
             return
         _set_retry_after(response, seconds)
 
