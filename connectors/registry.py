@@ -46,6 +46,7 @@ BUILTIN_CONNECTORS: tuple[tuple[str, str], ...] = (
     ("connectors.linear", "LinearConnector"),
     ("connectors.monday", "MondayConnector"),
     ("connectors.notion", "NotionConnector"),
+    ("connectors.salesforce", "SalesforceConnector"),
     ("connectors.slack", "SlackConnector"),
     ("connectors.stripe", "StripeConnector"),
     ("connectors.telegram", "TelegramConnector"),
