@@ -180,3 +180,53 @@ def test_the_apps_store_refuses_writes_in_maintenance_mode(app):
     finally:
         app.maintenance.exit()
     assert app.workflows.save(app.actor, doc()).version == 1
+
+
+def test_concurrent_saves_get_distinct_consecutive_versions(store, owner):
+    import threading
+
+    store.save(owner, doc("v0"))
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def save(n: int) -> None:
+        barrier.wait()
+        try:
+            store.save(owner, doc(f"writer {n}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    history = store.history(owner, "greet")
+    assert [h.version for h in history] == list(range(7, 0, -1))
+    messages = {
+        store.get(owner, "greet", v).document["steps"][0]["with"]["message"] for v in range(2, 8)
+    }
+    assert messages == {f"writer {n}" for n in range(6)}
+
+
+def test_concurrent_first_saves_of_one_name_all_land(store, owner):
+    import threading
+
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def save(n: int) -> None:
+        barrier.wait()
+        try:
+            store.save(owner, doc(f"first {n}", name="fresh"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [h.version for h in store.history(owner, "fresh")] == [4, 3, 2, 1]

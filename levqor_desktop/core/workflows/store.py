@@ -19,7 +19,6 @@ import builtins
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,12 @@ from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.workflows.actions import ActionCatalog
 from levqor_desktop.core.workflows.document import Workflow, parse_workflow
+from levqor_desktop.core.workflows.records import (
+    ScheduledWorkflow,
+    StoredWorkflow,
+    WorkflowSummary,
+    WorkflowVersionInfo,
+)
 from levqor_desktop.errors import NotFoundError, ValidationError
 
 __all__ = [
@@ -46,56 +51,6 @@ __all__ = [
 ]
 
 WorkflowKey = str | int
-
-
-@dataclass(frozen=True)
-class WorkflowSummary:
-    id: int
-    name: str
-    current_version: int
-    trigger: str
-    description: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class WorkflowVersionInfo:
-    workflow_id: int
-    version: int
-    created_at: dt.datetime
-    created_by: int | None
-    author: str | None
-    note: str
-    current: bool
-
-
-@dataclass(frozen=True)
-class StoredWorkflow:
-    """One version of a stored workflow, parsed."""
-
-    id: int
-    org_id: int
-    name: str
-    version: int
-    current_version: int
-    document: dict[str, Any]
-    workflow: Workflow
-    created_at: dt.datetime
-    note: str
-    test_inputs: dict[str, Any]
-
-    def to_json(self) -> str:
-        return json.dumps(self.document, indent=2, ensure_ascii=False) + "\n"
-
-
-@dataclass(frozen=True)
-class ScheduledWorkflow:
-    org_id: int
-    workflow_id: int
-    name: str
-    version: int
-    workflow: Workflow
 
 
 class WorkflowStore:
@@ -143,30 +98,40 @@ class WorkflowStore:
         if name is not None and name != parsed.name:
             document["name"] = name
             parsed = self.validate(document)
-        try:
-            with self.db.write_session() as session:
-                row = self._row_by_name(session, actor.org_id, parsed.name, lock=True)
-                if row is None:
-                    row = WorkflowRow(
-                        org_id=actor.org_id,
-                        name=parsed.name,
-                        current_version=0,
-                        created_at=self.clock(),
-                        test_inputs={},
-                    )
-                    session.add(row)
-                    session.flush()
-                else:
-                    current = self._version_row(session, row, row.current_version)
-                    if _same(current.document, document):
-                        return self._stored(session, row, current)
-                version = self._next_version(session, row)
-                return self._add_version(session, actor, row, version, parsed, document, note)
-        except IntegrityError:
-            raise ValidationError(
-                f"workflow {parsed.name!r} was changed by someone else at the same time",
-                hint="load it again and re-apply your edit",
-            ) from None
+        # Two first saves of one new name race on the unique (org, name): the loser's
+        # second try finds the winner's row and adds its version after it.
+        for attempt in (1, 2):
+            try:
+                return self._save_version(actor, parsed, document, note)
+            except IntegrityError:
+                if attempt == 2:
+                    raise ValidationError(
+                        f"workflow {parsed.name!r} was changed by someone else at the same time",
+                        hint="load it again and re-apply your edit",
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def _save_version(
+        self, actor: Actor, parsed: Workflow, document: dict[str, Any], note: str
+    ) -> StoredWorkflow:
+        with self.db.write_session() as session:
+            row = self._row_by_name(session, actor.org_id, parsed.name, lock=True)
+            if row is None:
+                row = WorkflowRow(
+                    org_id=actor.org_id,
+                    name=parsed.name,
+                    current_version=0,
+                    created_at=self.clock(),
+                    test_inputs={},
+                )
+                session.add(row)
+                session.flush()
+            else:
+                current = self._version_row(session, row, row.current_version)
+                if _same(current.document, document):
+                    return self._stored(session, row, current)
+            version = self._next_version(session, row)
+            return self._add_version(session, actor, row, version, parsed, document, note)
 
     def restore(self, actor: Actor, key: WorkflowKey, version: int) -> StoredWorkflow:
         """Make ``version`` current again by writing it as a new version."""
