@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -18,6 +19,7 @@ from levqor_desktop.cli.main import main
 from levqor_desktop.core.canary import RunReport, Status, Thresholds, Verdict
 from levqor_desktop.core.jobs.heartbeat import WorkerBoard
 from levqor_desktop.core.models import utcnow
+from levqor_desktop.core.opsapi.server import build_ops_server
 from tests.conftest import drop_pg_database, make_settings
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.integration.canary_support import inject_jobs, levqor_serve, redis_server, stop
@@ -202,3 +204,34 @@ def test_locked_keyring_and_broken_metrics_fail(home: Path) -> None:
         assert report.verdict is Verdict.FAIL
     finally:
         app.close()
+
+
+def test_connector_credentials_are_checked_here_and_through_the_api(app: App) -> None:
+    assert app.actor is not None
+
+    def slack(request: httpx.Request) -> httpx.Response:
+        good = request.headers.get("authorization") == "Bearer xoxb-good"
+        body = {"ok": True, "user": "levqor", "team": "ops"} if good else {
+            "ok": False, "error": "invalid_auth"}  # fmt: skip
+        return httpx.Response(200, json=body)
+
+    app.connectors.transport = httpx.MockTransport(slack)
+    app.connectors.save_account(app.actor, "slack", "main", {"bot_token": "xoxb-good"})
+    first = app.canary.run(app.actor)
+    found = next(r for r in first.results if r.name == "connectors")
+    assert found.status is Status.PASS and found.summary == "1 accounts answer"
+
+    app.connectors.save_account(app.actor, "slack", "old", {"bot_token": "xoxb-revoked"})
+    key = app.api_keys.create(app.actor, name="canary").key
+    server = build_ops_server(app, port=0)
+    server.start()
+    try:
+        assert server.url is not None
+        local, remote = both(app, server.url, key)
+    finally:
+        server.stop()
+    for report in (local, remote):
+        found = next(r for r in report.results if r.name == "connectors")
+        assert found.status is Status.FAIL and found.value == 1.0
+        assert "slack/old" in found.summary and "slack/main" not in found.summary
+        assert found.advice and "Connectors panel" in found.advice

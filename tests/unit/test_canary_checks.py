@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from levqor_desktop.core.canary.checks import CHECKS, Observations, Status, Thresholds
+from levqor_desktop.core.canary.checks import CHECKS, Observations
 from levqor_desktop.core.canary.reports import (
     ConnectorCheck,
     ConnectorsReport,
@@ -20,6 +20,7 @@ from levqor_desktop.core.canary.reports import (
     SchemaState,
     SystemReport,
 )
+from levqor_desktop.core.canary.results import Status, Thresholds
 from levqor_desktop.core.canary.runner import CanaryRunner
 from levqor_desktop.core.canary.targets import TargetError
 from levqor_desktop.core.canary.verdict import Verdict, verdict_of

@@ -9,7 +9,8 @@
 """
 
 from levqor_desktop.core.canary.auto import AutoCanary, AutoOutcome, RiskyChange
-from levqor_desktop.core.canary.checks import CHECKS, CheckResult, Status, Thresholds
+from levqor_desktop.core.canary.checks import CHECKS
+from levqor_desktop.core.canary.results import CheckResult, Status, Thresholds
 from levqor_desktop.core.canary.service import CanaryService, build_canary
 from levqor_desktop.core.canary.store import Deployment, RunReport
 from levqor_desktop.core.canary.targets import InProcessTarget, RemoteTarget, TargetError

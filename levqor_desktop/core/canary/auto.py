@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from levqor_desktop.core.canary.checks import Status
+from levqor_desktop.core.canary.results import Status
 from levqor_desktop.core.canary.store import RunReport
 from levqor_desktop.core.canary.verdict import Verdict
 from levqor_desktop.core.models.tenancy import Role

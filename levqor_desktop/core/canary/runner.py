@@ -13,14 +13,8 @@ from collections.abc import Callable, Mapping
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.exc import DBAPIError
 
-from levqor_desktop.core.canary.checks import (
-    CHECKS,
-    Check,
-    CheckResult,
-    Observations,
-    Status,
-    Thresholds,
-)
+from levqor_desktop.core.canary.checks import CHECKS, Check, Observations
+from levqor_desktop.core.canary.results import CheckResult, Status, Thresholds
 from levqor_desktop.core.canary.sources import Clock
 from levqor_desktop.core.canary.store import CanaryStore, RunReport
 from levqor_desktop.core.canary.targets import LOCAL_KEY, CanaryTarget
@@ -134,7 +128,11 @@ class CanaryRunner:
         except Exception as exc:  # one broken check must not hide the others' results
             log.exception("canary check %s crashed", name)
             return CheckResult(
-                name, Status.FAIL, None, "", "the check runs",
+                name,
+                Status.FAIL,
+                None,
+                "",
+                "the check runs",
                 f"the check itself failed: {type(exc).__name__}: {exc}",
                 "see the log for the traceback and report it",
             )

@@ -8,15 +8,16 @@ canary), and subscribes the automatic canary to risky flag changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from levqor_desktop.core.canary.auto import AutoCanary, Recorder, RiskyChange
-from levqor_desktop.core.canary.checks import Thresholds
+from levqor_desktop.core.canary.reports import ConnectorCheck
+from levqor_desktop.core.canary.results import Thresholds
 from levqor_desktop.core.canary.runner import CanaryMetrics, CanaryRunner, CheckListener
 from levqor_desktop.core.canary.sources import (
     ConnectorChecker,
@@ -258,10 +259,47 @@ class _LateSecrets:
         return float(self._app.secrets.check())
 
 
+class ConnectorAccounts(Protocol):
+    """``app.connectors``: the organization's accounts, and ``check()`` of one."""
+
+    def accounts(self, actor: Actor) -> Sequence[Any]: ...
+
+    def check(self, actor: Actor, connector: str, label: str = ...) -> Any: ...
+
+
+class AccountChecks:
+    """Every configured account's ``check()``, as the operator of this installation."""
+
+    def __init__(self, service: ConnectorAccounts, actor: Callable[[], Actor | None]) -> None:
+        self._service = service
+        self._actor = actor
+
+    def check_accounts(self) -> list[ConnectorCheck]:
+        actor = self._actor()
+        if actor is None:
+            return []
+        out: list[ConnectorCheck] = []
+        for account in self._service.accounts(actor):
+            connector, label = str(account.connector), str(account.label)
+            try:
+                result = self._service.check(actor, connector, label)
+                ok, detail = bool(result.ok), str(result.detail)
+            except Exception as exc:  # a missing secret, an unknown connector, a bug
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
+            out.append(ConnectorCheck(connector=connector, account=label, ok=ok, detail=detail))
+        return out
+
+
 def _connectors_of(app: Any) -> Callable[[], ConnectorChecker | None]:
     def find() -> ConnectorChecker | None:
         service = vars(app).get("connectors")
-        return service if isinstance(service, ConnectorChecker) else None
+        if isinstance(service, ConnectorChecker):
+            return service
+        if callable(getattr(service, "accounts", None)) and callable(
+            getattr(service, "check", None)
+        ):
+            return AccountChecks(service, lambda: app.actor)
+        return None
 
     return find
 

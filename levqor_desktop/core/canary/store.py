@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from levqor_desktop.core.canary.checks import CheckResult, Status
+from levqor_desktop.core.canary.results import CheckResult, Status
 from levqor_desktop.core.canary.targets import normalize_url
 from levqor_desktop.core.canary.verdict import Verdict
 from levqor_desktop.core.db import Database

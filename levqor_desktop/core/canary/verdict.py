@@ -10,7 +10,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from levqor_desktop.core.canary.checks import CheckResult, Status, Thresholds
+from levqor_desktop.core.canary.results import CheckResult, Status, Thresholds
 
 
 class Verdict(enum.StrEnum):
@@ -56,8 +56,6 @@ def compare_with_baseline(
     return replace(
         result,
         status=Status.WARN,
-        summary=(
-            f"{result.summary}; {factor:.1f}× the last passing run ({before:.1f} ms)"
-        ),
+        summary=(f"{result.summary}; {factor:.1f}× the last passing run ({before:.1f} ms)"),
         advice="latency regressed since the last passing run: look at what changed",
     )
