@@ -26,12 +26,13 @@ def me(app: App) -> Actor:
     return app.actor
 
 
-def _saved_hours_ago(app: App, hours: float) -> None:
+def _saved_before_five_due_times(app: App) -> None:
+    """Saved at half past the hour, five hours ago: five hourly due times were missed."""
     app.workflows.save(me(app), HOURLY)
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+    saved = hour - dt.timedelta(hours=4, minutes=30)
     with app.db.session() as session:
-        session.execute(
-            update(WorkflowVersionRow).values(created_at=utcnow() - dt.timedelta(hours=hours))
-        )
+        session.execute(update(WorkflowVersionRow).values(created_at=saved))
 
 
 def test_latest_due_collapses_missed_runs() -> None:
@@ -46,7 +47,7 @@ def test_latest_due_collapses_missed_runs() -> None:
 
 
 def test_two_schedulers_enqueue_each_due_run_once(app: App) -> None:
-    _saved_hours_ago(app, 5.5)
+    _saved_before_five_due_times(app)
     source = app.jobs_kit.scheduler.source
     schedulers = [Scheduler(app.db, app.jobs, source, clock=utcnow) for _ in range(2)]
     barrier = threading.Barrier(2)

@@ -137,14 +137,17 @@ def test_requeue_retry_links_and_delete(app: App, pool: Finished, actions: TestA
     assert actions.calls["tag:first"] == 2
     with pytest.raises(ValidationError, match="starts from the first step"):
         app.jobs.retry(me(app), old.id, from_failed_step=True, inputs={"fail": False})
+    app.jobs.pause(me(app))  # hold it in the queue to look at it
     requeued = app.jobs.requeue(me(app), old.id)
-    assert requeued.status is JobStatus.QUEUED and requeued.attempts == 0
+    assert requeued.status is JobStatus.QUEUED
+    assert (requeued.attempts, requeued.max_attempts) == (1, 4)
+    app.jobs.resume(me(app))
     pool.wait(lambda: len([r for r in pool.reports if r.job_id == old.id]) == 2)
     app.jobs.delete(me(app), edited.id, "tidy")
     with pytest.raises(NotFoundError):
         app.jobs.get(me(app), edited.id)
     actions_seen = [e.action for e in app.jobs.audit_log(me(app))]
-    assert actions_seen == ["delete", "requeue", "retry", "retry"]
+    assert actions_seen == ["delete", "resume", "requeue", "pause", "retry", "retry"]
 
 
 def test_bulk_preview_then_apply(app: App) -> None:

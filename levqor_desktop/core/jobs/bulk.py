@@ -25,6 +25,9 @@ from levqor_desktop.errors import ValidationError
 if TYPE_CHECKING:
     from levqor_desktop.core.jobs.service import JobService
 
+#: Attempts a requeued job gets on top of those it used (as JobService.requeue).
+REQUEUE_ATTEMPTS = 3
+
 #: A bulk retry creates at most this many new jobs at once.
 MAX_BULK_RETRY = 10_000
 
@@ -117,7 +120,7 @@ def apply(
                     .where(*where)
                     .values(
                         status=JobStatus.QUEUED,
-                        attempts=0,
+                        max_attempts=Job.attempts + REQUEUE_ATTEMPTS,
                         not_before=None,
                         finished_at=None,
                         worker_id=None,

@@ -130,7 +130,7 @@ class JobRunner:
             workflow = self.loader.load(job)
         except LevqorError as exc:
             return self._end(job, worker_id, JobStatus.FAILED, f"cannot load the workflow: {exc}")
-        completed = store.succeeded_steps(self.db, job.id)
+        completed = {} if job.fresh else store.succeeded_steps(self.db, job.id)
         state = _RunState(last_index=len(workflow.steps) - 1)
         steps = {s.id: s for s in workflow.steps}
 

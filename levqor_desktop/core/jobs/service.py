@@ -40,6 +40,8 @@ from levqor_desktop.core.workflows.runner import resolve_inputs
 from levqor_desktop.errors import MaintenanceMode, NotFoundError, ValidationError
 
 MAX_PAGE = 1000
+#: Attempts a requeued job gets on top of those it used.
+REQUEUE_ATTEMPTS = 3
 
 
 class DuplicateKey(ValidationError):
@@ -376,8 +378,10 @@ class JobService:
         return job
 
     def _reset_for_queue(self, job: Job) -> None:
+        # The attempt count stays (it is history, and it tells the runner to look for
+        # steps already done); the job gets REQUEUE_ATTEMPTS more attempts.
         job.status = JobStatus.QUEUED
-        job.attempts = 0
+        job.max_attempts = job.attempts + REQUEUE_ATTEMPTS
         job.not_before = None
         job.finished_at = None
         job.worker_id = None

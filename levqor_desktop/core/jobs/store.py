@@ -1,7 +1,7 @@
 """The execution side's database statements: claim, record steps, finish, retry later.
 
-These run once or more per job on the hot path, so they are single Core statements in
-short transactions (no ORM loading). Claiming is atomic on both databases: PostgreSQL
+These run once or more per job on the hot path, so they are prepared text statements
+in short Core transactions (no ORM). Claiming is atomic on both databases: PostgreSQL
 locks the chosen row with ``FOR UPDATE SKIP LOCKED`` so concurrent workers pick
 different jobs; SQLite runs the ``UPDATE ... RETURNING`` under the write lock taken by
 ``BEGIN IMMEDIATE``. Every write after the claim is guarded by ``worker_id``: a worker
@@ -10,16 +10,33 @@ that was presumed dead (and whose job was handed to another) cannot overwrite it
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    JSON,
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Connection,
+    TextualSelect,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    text,
+    update,
+)
+from sqlalchemy.types import TypeEngine
 
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.models.jobs import Job, JobStatus, JobStep, QueueState, StepStatus
+from levqor_desktop.core.models.base import UTCDateTime
+from levqor_desktop.core.models.jobs import Job, JobStatus, QueueState, StepStatus
 
 
 @dataclass(frozen=True)
@@ -39,23 +56,16 @@ class ClaimedJob:
     queue: str
     created_at: dt.datetime
     claimed_at: dt.datetime
+    parent_job_id: int | None = None
 
+    @property
+    def fresh(self) -> bool:
+        """A first attempt of a new job: no step of it can have been recorded yet.
 
-_RETURNING = (
-    Job.id,
-    Job.org_id,
-    Job.user_id,
-    Job.workflow_id,
-    Job.workflow_version,
-    Job.workflow_name,
-    Job.document,
-    Job.inputs,
-    Job.attempts,
-    Job.max_attempts,
-    Job.queue,
-    Job.created_at,
-    Job.claimed_at,
-)
+        (Requeues and crash recovery keep the attempt count; a retry from the failed step
+        is a new job with a parent.)
+        """
+        return self.attempts == 1 and self.parent_job_id is None
 
 
 def runnable(now: dt.datetime) -> ColumnElement[bool]:
@@ -68,59 +78,149 @@ def runnable(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _claim_values(worker_id: str, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "status": JobStatus.RUNNING,
-        "worker_id": worker_id,
-        "claimed_at": now,
-        "heartbeat_at": now,
-        "started_at": now,
-        "finished_at": None,
-        "attempts": Job.attempts + 1,
-    }
+# -- the hot path: prepared text statements on a Core connection ----------------------------
+#
+# Building an ORM statement costs more than running it on SQLite; these statements are
+# built once, and their parameters are typed so timestamps and JSON are stored exactly
+# as the ORM stores them.
+
+_T = UTCDateTime()
+_RUNNABLE_SQL = (
+    "status = 'queued' AND (not_before IS NULL OR not_before <= :now) "
+    "AND NOT EXISTS (SELECT 1 FROM queue_state q WHERE q.name = jobs.queue AND q.paused = :yes)"
+)
+_CLAIM_SET = (
+    "status = 'running', worker_id = :worker, claimed_at = :now, heartbeat_at = :now, "
+    "started_at = :now, finished_at = NULL, attempts = attempts + 1"
+)
+_RETURNING_SQL = (
+    "id, org_id, user_id, workflow_id, workflow_version, workflow_name, document, inputs, "
+    "attempts, max_attempts, queue, created_at, claimed_at, parent_job_id"
+)
+_TYPES: list[BindParameter[Any]] = [
+    bindparam("now", type_=_T),
+    bindparam("yes", type_=Boolean()),
+]
+_RESULT_TYPES: dict[str, TypeEngine[Any]] = {
+    "document": JSON(),
+    "inputs": JSON(),
+    "created_at": _T,
+    "claimed_at": _T,
+}
+
+
+def _claim_sql(lock: str) -> TextualSelect:
+    return (
+        text(
+            f"UPDATE jobs SET {_CLAIM_SET} WHERE id = (SELECT id FROM jobs "
+            f"WHERE backend = :backend AND {_RUNNABLE_SQL} "
+            f"ORDER BY priority DESC, id LIMIT 1{lock}) RETURNING {_RETURNING_SQL}"
+        )
+        .bindparams(*_TYPES)
+        .columns(**_RESULT_TYPES)
+    )
+
+
+_CLAIM_SQLITE = _claim_sql("")
+_CLAIM_PG = _claim_sql(" FOR UPDATE SKIP LOCKED")
+_CLAIM_ID = (
+    text(
+        f"UPDATE jobs SET {_CLAIM_SET} WHERE id = :id AND {_RUNNABLE_SQL} "
+        f"RETURNING {_RETURNING_SQL}"
+    )
+    .bindparams(*_TYPES)
+    .columns(**_RESULT_TYPES)
+)
+_DONE_STEPS = text(
+    "SELECT step_id, output FROM job_steps WHERE job_id = :id AND status = 'succeeded'"
+).columns(output=JSON())
+_MINE = "id = :id AND status = 'running' AND worker_id = :worker"
+_TOUCH = (
+    text(f"UPDATE jobs SET heartbeat_at = :now WHERE {_MINE} RETURNING cancel_requested")
+    .bindparams(bindparam("now", type_=_T))
+    .columns(cancel_requested=Boolean())
+)
+_UPSERT_STEP = text(
+    "INSERT INTO job_steps (job_id, step_id, step_index, status, attempts, started_at, "
+    "finished_at, output, error) VALUES (:id, :step_id, :step_index, :status, :attempts, "
+    ":started_at, :finished_at, :output, :error) ON CONFLICT (job_id, step_id) DO UPDATE SET "
+    "step_index = excluded.step_index, status = excluded.status, attempts = excluded.attempts, "
+    "started_at = excluded.started_at, finished_at = excluded.finished_at, "
+    "output = excluded.output, error = excluded.error"
+).bindparams(
+    bindparam("started_at", type_=_T),
+    bindparam("finished_at", type_=_T),
+    bindparam("output", type_=JSON(none_as_null=True)),
+)
+_FINISH = text(
+    f"UPDATE jobs SET status = :status, finished_at = :now, heartbeat_at = :now, error = :error "
+    f"WHERE {_MINE}"
+).bindparams(bindparam("now", type_=_T))
+_RETRY_LATER = text(
+    "UPDATE jobs SET status = 'queued', not_before = :when, worker_id = NULL, dispatched = :no, "
+    f"error = :error WHERE {_MINE}"
+).bindparams(bindparam("when", type_=_T), bindparam("no", type_=Boolean()))
+_RELEASE = text(
+    "UPDATE jobs SET status = 'queued', worker_id = NULL, dispatched = :no, "
+    f"attempts = attempts - 1 WHERE {_MINE}"
+).bindparams(bindparam("no", type_=Boolean()))
+
+
+class _Writer:
+    """One database's write path: a lock that queues this process's SQLite writers (so
+    they never sleep in SQLite's busy handler) and the engine that begins IMMEDIATE."""
+
+    def __init__(self, db: Database) -> None:
+        self.lock: threading.Lock | contextlib.nullcontext[None] = (
+            threading.Lock() if db.is_sqlite else contextlib.nullcontext()
+        )
+        self.engine = (
+            db.engine.execution_options(sqlite_immediate=True) if db.is_sqlite else db.engine
+        )
+
+
+_WRITERS: weakref.WeakKeyDictionary[Database, _Writer] = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def writing(db: Database) -> Iterator[Connection]:
+    """A write transaction on a Core connection (serialised in-process on SQLite)."""
+    with _WRITERS_LOCK:
+        writer = _WRITERS.get(db)
+        if writer is None:
+            writer = _WRITERS[db] = _Writer(db)
+    with writer.lock, writer.engine.begin() as conn:
+        yield conn
+
+
+def _claimed(row: Any) -> ClaimedJob | None:
+    return ClaimedJob(*row) if row is not None else None
 
 
 def claim_next(db: Database, worker_id: str, now: dt.datetime, backend: str) -> ClaimedJob | None:
     """Take the most urgent runnable job of ``backend``, or None."""
-    pick = (
-        select(Job.id)
-        .where(Job.backend == backend, runnable(now))
-        .order_by(Job.priority.desc(), Job.id)
-        .limit(1)
-    )
-    if not db.is_sqlite:
-        pick = pick.with_for_update(skip_locked=True)
-    stmt = (
-        update(Job)
-        .where(Job.id == pick.scalar_subquery())
-        .values(_claim_values(worker_id, now))
-        .returning(*_RETURNING)
-    )
-    with db.write_session() as session:
-        row = session.execute(stmt).first()
-    return ClaimedJob(*row) if row is not None else None
+    stmt = _CLAIM_SQLITE if db.is_sqlite else _CLAIM_PG
+    with writing(db) as conn:
+        row = conn.execute(
+            stmt, {"worker": worker_id, "now": now, "yes": True, "backend": backend}
+        ).first()
+    return _claimed(row)
 
 
 def claim_by_id(db: Database, job_id: int, worker_id: str, now: dt.datetime) -> ClaimedJob | None:
     """Take one named job if it is runnable now (the rq worker's claim)."""
-    stmt = (
-        update(Job)
-        .where(Job.id == job_id, runnable(now))
-        .values(_claim_values(worker_id, now))
-        .returning(*_RETURNING)
-    )
-    with db.write_session() as session:
-        row = session.execute(stmt).first()
-    return ClaimedJob(*row) if row is not None else None
+    with writing(db) as conn:
+        row = conn.execute(
+            _CLAIM_ID, {"worker": worker_id, "now": now, "yes": True, "id": job_id}
+        ).first()
+    return _claimed(row)
 
 
 def succeeded_steps(db: Database, job_id: int) -> dict[str, Any]:
     """Outputs of the steps this job already ran successfully (to resume after them)."""
-    stmt = select(JobStep.step_id, JobStep.output).where(
-        JobStep.job_id == job_id, JobStep.status == StepStatus.SUCCEEDED
-    )
-    with db.session() as session:
-        return {row[0]: row[1] for row in session.execute(stmt)}
+    with db.engine.connect() as conn:
+        return {row[0]: row[1] for row in conn.execute(_DONE_STEPS, {"id": job_id})}
 
 
 @dataclass(frozen=True)
@@ -135,48 +235,33 @@ class StepResult:
     error: str | None
 
 
-def _upsert_step(session: Session, db: Database, job_id: int, step: StepResult) -> None:
-    values = {
-        "job_id": job_id,
-        "step_id": step.step_id,
-        "step_index": step.index,
-        "status": step.status,
-        "attempts": step.attempts,
-        "started_at": step.started_at,
-        "finished_at": step.finished_at,
-        "output": step.output,
-        "error": step.error,
-    }
-    changing = {k: v for k, v in values.items() if k not in ("job_id", "step_id")}
-    if db.is_sqlite:
-        sq = sqlite.insert(JobStep).values(values)
-        session.execute(
-            sq.on_conflict_do_update(index_elements=["job_id", "step_id"], set_=changing)
-        )
-    else:
-        pg = postgresql.insert(JobStep).values(values)
-        session.execute(
-            pg.on_conflict_do_update(index_elements=["job_id", "step_id"], set_=changing)
-        )
-
-
-def _mine(job_id: int, worker_id: str) -> ColumnElement[bool]:
-    return and_(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.worker_id == worker_id)
+def _upsert_step(conn: Connection, job_id: int, step: StepResult) -> None:
+    conn.execute(
+        _UPSERT_STEP,
+        {
+            "id": job_id,
+            "step_id": step.step_id,
+            "step_index": step.index,
+            "status": step.status.value,
+            "attempts": step.attempts,
+            "started_at": step.started_at,
+            "finished_at": step.finished_at,
+            "output": step.output,
+            "error": step.error,
+        },
+    )
 
 
 def record_step(db: Database, job_id: int, worker_id: str, step: StepResult) -> bool | None:
     """Write one finished step; return the job's cancel flag (None: the job is not ours)."""
-    with db.write_session() as session:
-        flag = session.execute(
-            update(Job)
-            .where(_mine(job_id, worker_id))
-            .values(heartbeat_at=step.finished_at)
-            .returning(Job.cancel_requested)
-        ).scalar_one_or_none()
-        if flag is None:
+    with writing(db) as conn:
+        row = conn.execute(
+            _TOUCH, {"id": job_id, "worker": worker_id, "now": step.finished_at}
+        ).first()
+        if row is None:
             return None
-        _upsert_step(session, db, job_id, step)
-    return bool(flag)
+        _upsert_step(conn, job_id, step)
+    return bool(row[0])
 
 
 def finish(
@@ -190,16 +275,12 @@ def finish(
     step: StepResult | None = None,
 ) -> bool:
     """End the job (and write its last step in the same transaction); False if not ours."""
-    with db.write_session() as session:
-        done = session.execute(
-            update(Job)
-            .where(_mine(job_id, worker_id))
-            .values(status=status, finished_at=now, heartbeat_at=now, error=error)
-        )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+    params = {"id": job_id, "worker": worker_id, "status": status.value, "now": now, "error": error}
+    with writing(db) as conn:
+        if conn.execute(_FINISH, params).rowcount != 1:
             return False
         if step is not None:
-            _upsert_step(session, db, job_id, step)
+            _upsert_step(conn, job_id, step)
     return True
 
 
@@ -213,47 +294,28 @@ def retry_later(
     step: StepResult | None = None,
 ) -> bool:
     """Put the job back in the queue, not to start before ``when``."""
-    with db.write_session() as session:
-        done = session.execute(
-            update(Job)
-            .where(_mine(job_id, worker_id))
-            .values(
-                status=JobStatus.QUEUED,
-                not_before=when,
-                worker_id=None,
-                dispatched=False,
-                error=error,
-            )
-        )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+    params = {"id": job_id, "worker": worker_id, "when": when, "error": error, "no": False}
+    with writing(db) as conn:
+        if conn.execute(_RETRY_LATER, params).rowcount != 1:
             return False
         if step is not None:
-            _upsert_step(session, db, job_id, step)
+            _upsert_step(conn, job_id, step)
     return True
 
 
 def release(db: Database, job_id: int, worker_id: str) -> bool:
-    """Give a claimed job back untouched (a worker stopping before it started a step)."""
-    with db.write_session() as session:
-        done = session.execute(
-            update(Job)
-            .where(_mine(job_id, worker_id))
-            .values(
-                status=JobStatus.QUEUED,
-                worker_id=None,
-                dispatched=False,
-                attempts=Job.attempts - 1,
-            )
-        )
-    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+    """Give a claimed job back untouched (a worker stopping before it finished)."""
+    with writing(db) as conn:
+        done = conn.execute(_RELEASE, {"id": job_id, "worker": worker_id, "no": False})
+    return bool(done.rowcount == 1)
 
 
 def beat(db: Database, worker_ids: list[str], now: dt.datetime) -> None:
     """Refresh the heartbeat of every running job held by these workers."""
     if not worker_ids:
         return
-    with db.session() as session:
-        session.execute(
+    with writing(db) as conn:
+        conn.execute(
             update(Job)
             .where(Job.status == JobStatus.RUNNING, Job.worker_id.in_(worker_ids))
             .values(heartbeat_at=now)
