@@ -64,6 +64,7 @@ def test_run_fills_the_table_live_and_keeps_history(
     arrived: list[str] = []
     panel.check_done.connect(lambda r: arrived.append(r.name))
     assert panel.target.currentText() == "This app"
+    qtbot.waitUntil(lambda: "CANARY_MODE is off" in panel.rollback.text(), timeout=10_000)
 
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert not panel.run_button.isEnabled()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from levqor_desktop.core.canary import CHECKS, AutoOutcome, Deployment, RunReport
+from levqor_desktop.core.flags import FlagName
 from levqor_desktop.ui.canary_dialogs import ApiKeysDialog, DeploymentDialog
 from levqor_desktop.ui.canary_models import VERDICT_COLOUR, ChecksModel, HistoryModel
 from levqor_desktop.ui.panels.base import Panel, PanelContext
@@ -86,10 +87,7 @@ class CanaryPanel(Panel):
         self.checks = ChecksModel(list(CHECKS))
         self.checks_view = _table(self.checks)
 
-        self.rollback = QLabel(
-            "CANARY_MODE runs the canary after each risky change and reverts a change that "
-            "fails it. Nothing has happened since the window opened."
-        )
+        self.rollback = QLabel("CANARY_MODE: …")
         self.rollback.setWordWrap(True)
         self.revert_button = QPushButton("Revert this change")
         self.revert_button.hide()
@@ -147,17 +145,26 @@ class CanaryPanel(Panel):
             lambda: (
                 self.app.canary.deployments(actor),
                 self.app.canary.history(actor, limit=HISTORY_LIMIT),
+                self.app.flags.enabled(FlagName.CANARY_MODE),
             ),
             on_result=self._loaded,
             on_error=self.ctx.show_error,
         )
 
-    def _loaded(self, loaded: tuple[list[Deployment], list[RunReport]]) -> None:
-        deployments, runs = loaded
+    def _loaded(self, loaded: tuple[list[Deployment], list[RunReport], bool]) -> None:
+        deployments, runs, canary_mode = loaded
         self._fill_targets(deployments)
         self.history.set_runs(runs)
         if self.last_report is None and runs and not self.running:
             self.show_report(runs[0], live=False)
+        if self.app.canary.auto.last_outcome is None:
+            self.rollback.setText(
+                "CANARY_MODE is on: the canary runs after each risky change (PG_ENABLED, "
+                "NEW_QUEUE_ENABLED, a database switch) and reverts a change that fails it."
+                if canary_mode
+                else "CANARY_MODE is off: risky changes are not checked automatically "
+                "(turn it on in the Flags panel)."
+            )
 
     def _fill_targets(self, deployments: list[Deployment]) -> None:
         current = self.target.currentData()
