@@ -207,3 +207,23 @@ def test_rotation_at_midnight_utc_keeps_thirty(
     kept = sorted(p.name for p in logs.log_dir.glob("api.log.*"))
     assert len(kept) == 30
     assert kept[-1] == rotated.name
+
+
+def test_a_secret_stored_through_the_keyring_is_redacted(home: Path) -> None:
+    from levqor_desktop.app import build_app
+    from tests.helpers.memory_keyring import MemoryKeyring
+
+    settings = make_settings(home)
+    setup = configure_logging(settings)
+    app = build_app(settings, secret_backend=MemoryKeyring())
+    secret = "nOtAtOkEnShApE-7731"  # matches no token pattern: only registration hides it
+    try:
+        app.secrets.set("connector:slack:default", secret)
+        logging.getLogger("levqor_desktop.core.jobs").warning("sent with %s", secret)
+        text = setup.queue_log.read_text()
+        assert secret not in text
+        assert "sent with [redacted]" in text
+    finally:
+        forget_secret(secret)
+        app.close()
+        reset_logging()
