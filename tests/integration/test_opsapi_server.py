@@ -76,3 +76,21 @@ def test_serve_refuses_a_remote_bind_without_the_flag(
     monkeypatch.setenv("LEVQOR_API_PORT", "eighty")
     assert main(["serve", "--no-background"]) == 1
     assert "LEVQOR_API_PORT" in capsys.readouterr().err
+
+
+def test_canary_command_exits_3_when_marginal_and_keeps_history(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LEVQOR_HOME", str(home))
+    # A fresh installation: no worker has ever run, so the queue check warns.
+    assert main(["canary", "--json"]) == 3
+    run = json.loads(capsys.readouterr().out)
+    assert run["verdict"] == "marginal" and run["trigger"] == "cli"
+    queue = next(c for c in run["checks"] if c["name"] == "queue")
+    assert queue["status"] == "warn" and queue["advice"]
+    assert main(["canary", "--history", "5"]) == 0
+    assert "marginal" in capsys.readouterr().out
+    assert main(["canary", "ftp://nowhere"]) == 1
+    assert "is not a deployment URL" in capsys.readouterr().err
+    assert main(["canary", "--deployment", "ops-1"]) == 1
+    assert "no saved deployment named 'ops-1'" in capsys.readouterr().err
