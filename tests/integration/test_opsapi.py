@@ -53,11 +53,17 @@ def test_keys_are_stored_only_as_hashes(app: App, owner_key: str) -> None:
     assert owner_key.startswith(f"lvq_{row.prefix}_")
 
 
-def test_open_and_protected_endpoints(client: TestClient, owner_key: str) -> None:
+def test_open_and_protected_endpoints(app: App, client: TestClient, owner_key: str) -> None:
+    assert app.actor is not None
     assert client.get("/ops/health").status_code == 200
+    app.canary.run(app.actor)  # the canary's own series appear in /metrics
     metrics = client.get("/metrics")
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
-    assert any(f.name.startswith("levqor_") for f in text_string_to_metric_families(metrics.text))
+    families = {f.name: f for f in text_string_to_metric_families(metrics.text)}
+    assert "levqor_canary_runs" in families and "levqor_canary_check_status" in families
+    statuses = {s.labels["check"] for s in families["levqor_canary_check_status"].samples}
+    assert statuses == {"health", "queue", "metrics", "database", "error_rate", "connectors",
+                        "disk", "keyring"}  # fmt: skip
     protected = (
         "/ops/queue_health", "/api/v1/ops/flags", "/openapi.json",
         "/billing/usage?user=1", "/billing/limits?user=1", "/api/v1/ops/system",
