@@ -4,11 +4,13 @@ Records are ``{"id", "properties": {...}, "createdAt", "updatedAt", "archived"}`
 property values are strings. Lists and searches page with an ``after`` cursor from
 ``paging.next.after`` (a query parameter for GET lists, a body field for searches).
 Errors are ``{"status": "error", "message", "category", "correlationId"}`` with a
-proper HTTP status, so the shared error table applies.
+proper HTTP status, so the shared error table applies; a 429 of the daily policy is
+reported at once instead of being retried.
 """
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -16,8 +18,9 @@ import httpx
 from pydantic import BaseModel, Field
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.errors import ConfigurationError, UnexpectedResponse
+from connectors.errors import ConfigurationError, RateLimited, UnexpectedResponse
 from connectors.http import BearerAuth, iter_cursor, json_body
+from connectors.rate_limits import add_response_hook
 
 __all__ = ["DEAL_TO_CONTACT", "HubSpotConnector"]
 
@@ -25,6 +28,27 @@ _PAGE_SIZE = 100  # the maximum for searches and lists
 _SEARCH_CAP = 10000  # HubSpot returns at most 10,000 results per search
 DEAL_TO_CONTACT = 3  # HubSpot-defined association type id: deal → contact
 _CONTACT_PROPERTIES = ["email", "firstname", "lastname", "phone", "company", "lifecyclestage"]
+
+
+def _daily_limit_hook(response: httpx.Response) -> None:
+    """A 429 for the DAILY policy lasts until midnight: fail at once instead of retrying.
+
+    The ten-second policy (``TEN_SECONDLY_ROLLING``) is left to the shared retries.
+    """
+    if response.status_code != 429:
+        return
+    try:
+        body = json.loads(response.read())
+    except ValueError:
+        return
+    if isinstance(body, dict) and body.get("policyName") == "DAILY":
+        response.close()
+        raise RateLimited(
+            "the HubSpot account's daily API limit is used up; it resets at midnight "
+            "in the account's time zone",
+            status_code=429,
+        )
+
 
 Operator = Literal[
     "EQ",
@@ -129,6 +153,10 @@ class HubSpotConnector(Connector):
 
     def http_auth(self) -> httpx.Auth:
         return BearerAuth(self.credential("access_token"))
+
+    @property
+    def http(self) -> httpx.Client:
+        return add_response_hook(super().http, _daily_limit_hook)
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
         data = json_body(response, connector=self.name, secrets=self.secrets)

@@ -26,7 +26,7 @@ from connectors.rate_limits import add_response_hook
 __all__ = ["API_VERSION", "SalesforceConnector"]
 
 API_VERSION = "v59.0"
-_INSTANCE = re.compile(r"^https://[A-Za-z0-9.-]+\.(?:salesforce|force)\.com/?$")
+_INSTANCE = re.compile(r"^https://[A-Za-z0-9.-]+\.(?:salesforce|force)\.(?:com|mil)/?$")
 _OBJECT = r"^[A-Za-z][A-Za-z0-9_]*$"  # Account, Contact, Invoice__c ...
 _RECORD_ID = r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$"
 

@@ -17,9 +17,10 @@ import httpx
 import pytest
 
 from connectors.base import ConnectorContext
-from connectors.errors import ConfigurationError, InvalidInput
+from connectors.errors import ConfigurationError, InvalidInput, RateLimited
 from connectors.hubspot import DEAL_TO_CONTACT, HubSpotConnector
 from tests.connectors.harness import (
+    POLICY,
     Case,
     ConnectorTable,
     Reply,
@@ -260,6 +261,51 @@ def test_the_documented_check_rejects_strays() -> None:
 def test_conflict_text_reaches_the_message() -> None:
     case = next(c for c in TABLE.cases if c.id == "create_contact-409-exists")
     assert "Existing ID: 512" in str(run_case(TABLE, case).outcome)
+
+
+def _hubspot(handler: Any, sleeps: list[float]) -> HubSpotConnector:
+    ctx = ConnectorContext(
+        credentials={"access_token": TOKEN},
+        transport=httpx.MockTransport(handler),
+        sleep=sleeps.append,
+        retry=POLICY,
+    )
+    return HubSpotConnector(ctx)
+
+
+def _limited(policy: str) -> httpx.Response:
+    return httpx.Response(
+        429,
+        json={
+            "status": "error",
+            "message": "You have reached your limit.",
+            "errorType": "RATE_LIMIT",
+            "correlationId": "c033cdaa-2c40-4a64-ae48-b4cec88dad24",
+            "policyName": policy,
+        },
+    )
+
+
+def test_daily_limit_fails_at_once_without_retrying() -> None:
+    calls: list[str] = []
+    sleeps: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return _limited("DAILY")
+
+    with pytest.raises(RateLimited, match="daily API limit"):
+        _hubspot(handler, sleeps).run(
+            "update_contact", {"contact_id": "1", "properties": {"a": "b"}}
+        )
+    assert len(calls) == 1 and sleeps == []
+
+
+def test_secondly_limit_is_retried() -> None:
+    replies = [_limited("TEN_SECONDLY_ROLLING"), httpx.Response(200, json=ACCOUNT)]
+    sleeps: list[float] = []
+    assert _hubspot(lambda r: replies.pop(0), sleeps).check().ok
+    assert len(sleeps) == 1
 
 
 def test_token_must_be_a_private_app_token() -> None:
