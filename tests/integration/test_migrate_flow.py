@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from levqor_desktop.app import App
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.migrate import CancelToken, MigrationCanceled, Progress, Target
+from levqor_desktop.core.migrate import CancelToken, MigrationCanceled, Progress, Target, parallel
 from levqor_desktop.core.migrate.tables import Kind, data_tables
 from levqor_desktop.errors import MaintenanceMode
 from tests.integration.migrate_rows import BIG, populate
@@ -38,7 +38,9 @@ def populated(app: App) -> App:
     return app
 
 
-def test_every_table_moves_and_parity_holds(populated: App, pg_url: str) -> None:
+def test_every_table_moves_and_parity_holds(
+    populated: App, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = populated
     target = Target.parse(pg_url)
     before = _files_digest(app.settings.sqlite_path)
@@ -59,6 +61,10 @@ def test_every_table_moves_and_parity_holds(populated: App, pg_url: str) -> None
     parity = app.migrations.verify(target)
     assert parity.ok, parity.summary()
     assert parity.rows == report.total_rows
+    # The same check with the PostgreSQL side in a child process (as for big databases).
+    monkeypatch.setattr(parallel, "PROCESS_MIN_ROWS", 0)
+    in_child = app.migrations.verify(target, record=False)
+    assert [t.target_sha256 for t in in_child.tables] == [t.target_sha256 for t in parity.tables]
 
     # An independent recount: every row through SQLAlchemy's own types on both sides.
     target_db = Database(pg_url)

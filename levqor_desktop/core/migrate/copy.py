@@ -24,6 +24,8 @@ from levqor_desktop.errors import MigrationError
 
 #: Rows read from the source per batch (a progress report and a cancel check each).
 BATCH_ROWS = 10_000
+#: From this many rows on, a table's plain indexes are built after its rows are in.
+REBUILD_INDEXES_ROWS = 20_000
 
 
 def count_rows(conn: sqlite3.Connection, tables: Sequence[TableInfo]) -> dict[str, int]:
@@ -106,13 +108,19 @@ def _copy_table(
     done = 0
     meter.advance(table.name, 0, total, 0)
     try:
-        with pg.transaction(), pg.cursor() as cur, cur.copy(statement) as copy:
-            write = copy.write_row
-            for batch in _sqlite_batches(src, table):
-                for row in batch:
-                    write(row)
-                done += len(batch)
-                meter.advance(table.name, done, total, len(batch))
+        with pg.transaction():
+            # Building an index once over all rows is several times cheaper than
+            # updating it row by row; the DDL is part of this table's transaction.
+            rebuild = _drop_indexes(pg, table.name) if total >= REBUILD_INDEXES_ROWS else []
+            with pg.cursor() as cur, cur.copy(statement) as copy:
+                write = copy.write_row
+                for batch in _sqlite_batches(src, table):
+                    for row in batch:
+                        write(row)
+                    done += len(batch)
+                    meter.advance(table.name, done, total, len(batch))
+            for definition in rebuild:
+                pg.execute(definition.encode())
     except psycopg.Error as exc:
         raise MigrationError(
             f"copying table {table.name} failed at PostgreSQL: {str(exc).splitlines()[0]}",
@@ -122,6 +130,20 @@ def _copy_table(
     if (key := table.serial_pk) is not None:
         high = src.execute(f"SELECT max({key.quoted}) FROM {table.quoted}").fetchone()[0]
     return {"rows": done, "max_pk": high}
+
+
+def _drop_indexes(pg: psycopg.Connection[Any], table: str) -> list[str]:
+    """Drop the table's plain indexes (not those of keys or unique constraints)."""
+    rows = pg.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+        "WHERE i.schemaname = current_schema() AND i.tablename = %s AND NOT EXISTS ("
+        "  SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname "
+        "  AND c.connamespace = (SELECT oid FROM pg_namespace WHERE nspname = i.schemaname))",
+        (table,),
+    ).fetchall()
+    for name, _definition in rows:
+        pg.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(str(name))))
+    return [str(definition) for _name, definition in rows]
 
 
 def reset_sequences(pg: psycopg.Connection[Any], tables: Sequence[TableInfo]) -> dict[str, int]:

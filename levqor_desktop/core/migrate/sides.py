@@ -15,6 +15,7 @@ import psycopg
 from levqor_desktop.core.migrate import normalize
 from levqor_desktop.core.migrate.copy import BATCH_ROWS, pg_batches
 from levqor_desktop.core.migrate.keys import Key, pg_order, range_where, sqlite_order
+from levqor_desktop.core.migrate.parallel import PgSnapshot, export_snapshot
 from levqor_desktop.core.migrate.tables import TableInfo
 
 Rows = list[tuple[Any, ...]]
@@ -75,6 +76,10 @@ class SqliteSide:
 
 
 class PostgresSide:
+    def snapshot(self) -> PgSnapshot | None:
+        """This connection's snapshot, for a child process to read the same rows."""
+        return export_snapshot(self.conn)
+
     def __init__(self, conn: psycopg.Connection[Any], label: str = "PostgreSQL") -> None:
         self.conn = conn
         self.label = label

@@ -53,8 +53,12 @@ def install_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("levqor_bad_utf8", 1, _bad_utf8, deterministic=True)
 
 
-def column_checks(col: ColumnInfo) -> list[tuple[str, str]]:
-    """(reason, SQL condition true for a bad value) pairs for one column."""
+def column_checks(col: ColumnInfo, *, utf8: bool = True) -> list[tuple[str, str]]:
+    """(reason, SQL condition true for a bad value) pairs for one column.
+
+    The UTF-8 check calls Python per value; ``utf8=False`` leaves it out (see
+    :func:`scan_table`, which runs it only where a fast pass found bad text).
+    """
     c = col.quoted
     t = f"typeof({c})"
     checks: list[tuple[str, str]] = []
@@ -73,9 +77,10 @@ def column_checks(col: ColumnInfo) -> list[tuple[str, str]]:
     elif col.kind in (Kind.FLOAT, Kind.NUMERIC):
         checks.append(("not a number", f"{t} NOT IN ('integer', 'real', 'null')"))
     elif col.kind in (Kind.TEXT, Kind.JSON):
-        checks.append(
-            ("text is not valid UTF-8", f"{t} = 'text' AND levqor_bad_utf8(CAST({c} AS BLOB))")
-        )
+        if utf8:
+            checks.append(
+                ("text is not valid UTF-8", f"{t} = 'text' AND levqor_bad_utf8(CAST({c} AS BLOB))")
+            )
         checks.append(("text holds a NUL byte", f"{t} = 'text' AND instr({c}, char(0)) > 0"))
         checks.append(("not text", f"{t} NOT IN ('text', 'null')"))
         if col.kind is Kind.JSON:
@@ -120,9 +125,34 @@ def column_checks(col: ColumnInfo) -> list[tuple[str, str]]:
     return checks
 
 
+def _text_decodes(conn: sqlite3.Connection, table: TableInfo) -> bool:
+    """Does every text of the table decode as UTF-8? (sqlite3 decodes in C: fast.)"""
+    cols = [c.quoted for c in table.columns if c.kind in (Kind.TEXT, Kind.JSON)]
+    if not cols:
+        return True
+    previous = conn.text_factory
+    conn.text_factory = str
+    try:
+        cursor = conn.execute(f"SELECT {', '.join(cols)} FROM {table.quoted}")
+        while cursor.fetchmany(10_000):
+            pass
+    except sqlite3.OperationalError as exc:
+        if "decode" not in str(exc).lower():
+            raise
+        return False
+    finally:
+        conn.text_factory = previous
+    return True
+
+
 def scan_table(conn: sqlite3.Connection, table: TableInfo) -> list[ValueProblem]:
-    """Every kind of bad value in one table (one pass over its rows)."""
-    checks = [(col, reason, cond) for col in table.columns for reason, cond in column_checks(col)]
+    """Every kind of bad value in one table (one pass over its rows, two with bad text)."""
+    utf8 = not _text_decodes(conn, table)
+    checks = [
+        (col, reason, cond)
+        for col in table.columns
+        for reason, cond in column_checks(col, utf8=utf8)
+    ]
     if not checks:
         return []
     pk = ", ".join(c.quoted for c in table.pk)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from levqor_desktop.core.migrate import parallel
 from levqor_desktop.core.migrate.keys import Key
 from levqor_desktop.core.migrate.progress import Meter
-from levqor_desktop.core.migrate.sides import Side
+from levqor_desktop.core.migrate.sides import PostgresSide, Side
 from levqor_desktop.core.migrate.tables import TableInfo
 
 #: A key range at most this big (on both sides) is compared row by row.
@@ -118,21 +119,38 @@ def compare(
     meter: Meter,
     totals: dict[str, int],
 ) -> list[TableParity]:
-    """Checksum every table on both sides (in parallel) and locate any difference."""
+    """Checksum every table on both sides (in parallel) and locate any difference.
+
+    The PostgreSQL side runs in a child process for big checks (see :mod:`.parallel`),
+    in a thread otherwise; the SQLite side here, reporting progress.
+    """
     results: list[TableParity] = []
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="levqor-verify") as pool:
+    pg_is_source = isinstance(source, PostgresSide)
+    remote, local = (source, target) if pg_is_source else (target, source)
+    spec = remote.snapshot() if isinstance(remote, PostgresSide) else None
+    with parallel.pool(sum(totals.values()), spec is not None) as pool:
         for table in tables:
             meter.check()
             total = totals.get(table.name, 0)
             tick = _ticker(meter, table.name, total)
-            theirs = pool.submit(digest, target, table)
-            ours = digest(source, table, on_rows=tick)
-            other = theirs.result()
+            if spec is not None and isinstance(pool, ProcessPoolExecutor):
+                theirs = pool.submit(parallel.remote_digest, spec, table.name)
+            else:
+                theirs = pool.submit(_digest_tuple, remote, table)
+            mine = digest(local, table, on_rows=tick)
+            rows, sha = theirs.result()
+            other = Digest(rows, sha)
+            ours, other = (other, mine) if pg_is_source else (mine, other)
             parity = TableParity(table.name, ours.rows, other.rows, ours.sha256, other.sha256)
             if not parity.ok:
                 parity.differences = locate(source, target, table)
             results.append(parity)
     return results
+
+
+def _digest_tuple(side: Side, table: TableInfo) -> tuple[int, str]:
+    result = digest(side, table)
+    return result.rows, result.sha256
 
 
 def _ticker(meter: Meter, table: str, total: int) -> Callable[[int], None]:
