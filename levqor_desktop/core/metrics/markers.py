@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import DBAPIError
 
 from levqor_desktop.core.db import Database
@@ -46,8 +46,7 @@ def _migration(r: Mapping[str, Any]) -> str:
 
 
 def _workflow(r: Mapping[str, Any]) -> str:
-    name = r.get("name") or r.get("workflow_name") or f"workflow {r.get('workflow_id', '')}"
-    return f"{name} v{r.get('version', '?')}"
+    return f"{r['name']} v{r['version']}"
 
 
 @dataclass(frozen=True)
@@ -55,15 +54,51 @@ class MarkerSource:
     kind: str
     table: str
     time_column: str
+    #: The columns the label needs (never a whole row: versions hold documents).
+    columns: tuple[str, ...]
     label: Callable[[Mapping[str, Any]], str]
+    #: Optional (table, local column, remote column, remote columns) to join for names.
+    join: tuple[str, str, str, tuple[str, ...]] | None = None
 
 
 SOURCES: tuple[MarkerSource, ...] = (
-    MarkerSource("flag", "flag_audit", "created_at", _flag),
-    MarkerSource("canary", "canary_runs", "started_at", _canary),
-    MarkerSource("migration", "migration_runs", "started_at", _migration),
-    MarkerSource("workflow", "workflow_versions", "created_at", _workflow),
+    MarkerSource(
+        "flag", "flag_audit", "created_at", ("flag", "new_effective", "actor_name"), _flag
+    ),
+    MarkerSource("canary", "canary_runs", "started_at", ("verdict", "trigger"), _canary),
+    MarkerSource("migration", "migration_runs", "started_at", ("kind", "status"), _migration),
+    MarkerSource(
+        "workflow",
+        "workflow_versions",
+        "created_at",
+        ("version",),
+        _workflow,
+        join=("workflows", "workflow_id", "id", ("name",)),
+    ),
 )
+
+
+def _query(
+    source: MarkerSource, since: dt.datetime, until: dt.datetime | None
+) -> Select[Any] | None:
+    tables = Base.metadata.tables
+    table = tables.get(source.table)
+    needed = (source.time_column, *source.columns)
+    if table is None or any(c not in table.c for c in needed):
+        return None
+    when = table.c[source.time_column]
+    cols = [table.c[c] for c in needed]
+    query = select(*cols)
+    if source.join is not None:
+        other_name, local, remote, remote_cols = source.join
+        other = tables.get(other_name)
+        if other is None or any(c not in other.c for c in (remote, *remote_cols)):
+            return None
+        query = select(*cols, *(other.c[c] for c in remote_cols)).join(
+            other, table.c[local] == other.c[remote]
+        )
+    query = query.where(when >= since).order_by(when.desc()).limit(MAX_MARKERS)
+    return query if until is None else query.where(when <= until)
 
 
 def markers(
@@ -75,13 +110,9 @@ def markers(
     """Markers between ``since`` and ``until``, oldest first."""
     found: list[Marker] = []
     for source in sources:
-        table = Base.metadata.tables.get(source.table)
-        if table is None or source.time_column not in table.c:
-            continue
-        when = table.c[source.time_column]
-        query = select(table).where(when >= since).order_by(when.desc()).limit(MAX_MARKERS)
-        if until is not None:
-            query = query.where(when <= until)
+        query = _query(source, since, until)
+        if query is None:
+            continue  # that domain's tables are not in this schema
         try:
             with db.engine.connect() as conn:
                 rows = conn.execute(query).mappings().all()
@@ -90,9 +121,6 @@ def markers(
             continue
         for row in rows:
             data = {str(k): v for k, v in row.items()}
-            try:
-                found.append(Marker(data[source.time_column], source.kind, source.label(data)))
-            except (KeyError, TypeError):
-                continue
+            found.append(Marker(data[source.time_column], source.kind, source.label(data)))
     found.sort(key=lambda m: m.at)
     return found[-MAX_MARKERS:]
