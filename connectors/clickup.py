@@ -4,17 +4,21 @@ Dates travel as Unix epoch milliseconds (as strings in answers); this connector 
 and returns ISO 8601. Task lists page with ``page`` (0-based, 100 tasks a page) until
 the answer says ``last_page``. A 429 carries ``X-RateLimit-Reset`` (epoch seconds)
 rather than ``Retry-After``; a response hook converts it for the shared client.
+Error reasons come as ``{"err", "ECODE"}`` and are put into the error messages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
+from connectors.error_text import clickup_error_text, readable_errors_hook
 from connectors.errors import ConfigurationError, UnexpectedResponse
 from connectors.http import BearerAuth, iter_cursor, json_body
 from connectors.rate_limits import add_response_hook, epoch_reset_retry_after
@@ -123,9 +127,14 @@ class ClickUpConnector(Connector):
     def http_auth(self) -> httpx.Auth:
         return BearerAuth(self.credential("api_token"), scheme="")  # ClickUp: no scheme word
 
+    @cached_property
+    def _errors_hook(self) -> Callable[[httpx.Response], None]:
+        return readable_errors_hook(clickup_error_text, self.secrets)
+
     @property
     def http(self) -> httpx.Client:
-        return add_response_hook(super().http, _RESET_HOOK)
+        # ClickUp's reason is in {"err", "ECODE"}, which the shared table does not read.
+        return add_response_hook(add_response_hook(super().http, _RESET_HOOK), self._errors_hook)
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
         data = json_body(response, connector=self.name, secrets=self.secrets)

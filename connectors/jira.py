@@ -4,20 +4,25 @@ The site (``https://acme.atlassian.net``) is a non-secret credential field; API 
 use HTTP basic auth (e-mail : token). Issue descriptions and comments are Atlassian
 Document Format (ADF) in v3; :func:`adf` turns plain text into it. Searches use
 ``/rest/api/3/search/jql`` with ``nextPageToken`` (the old ``/search`` is removed).
-429s carry ``Retry-After``, honoured by the shared client.
+429s carry ``Retry-After``, honoured by the shared client. Jira's error reasons
+(``errorMessages``, per-field ``errors``) are put into the error messages.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
+from connectors.error_text import jira_error_text, readable_errors_hook
 from connectors.errors import ConfigurationError, InvalidInput, UnexpectedResponse
 from connectors.http import iter_cursor, json_body
+from connectors.rate_limits import add_response_hook
 
 __all__ = ["JiraConnector", "adf"]
 
@@ -137,6 +142,15 @@ class JiraConnector(Connector):
 
     def http_auth(self) -> httpx.Auth:
         return httpx.BasicAuth(self.credential("email").strip(), self.credential("api_token"))
+
+    @cached_property
+    def _errors_hook(self) -> Callable[[httpx.Response], None]:
+        return readable_errors_hook(jira_error_text, self.secrets)
+
+    @property
+    def http(self) -> httpx.Client:
+        # Jira's reasons sit in errorMessages / errors{field: text}: surface them.
+        return add_response_hook(super().http, self._errors_hook)
 
     def _json(self, response: httpx.Response) -> dict[str, Any]:
         data = json_body(response, connector=self.name, secrets=self.secrets)

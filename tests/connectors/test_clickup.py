@@ -10,7 +10,13 @@ import pytest
 
 from connectors.base import ConnectorContext
 from connectors.clickup import ClickUpConnector
-from connectors.errors import ConfigurationError, InvalidInput, RateLimited, UnexpectedResponse
+from connectors.errors import (
+    AuthError,
+    ConfigurationError,
+    InvalidInput,
+    RateLimited,
+    UnexpectedResponse,
+)
 from tests.connectors.harness import (
     POLICY,
     Case,
@@ -18,6 +24,7 @@ from tests.connectors.harness import (
     Reply,
     contains,
     form_or_json,
+    run_case,
     table_tests,
 )
 
@@ -194,6 +201,13 @@ TABLE = ConnectorTable(
             variants=False,
         ),
         Case(
+            "add_comment",
+            {"task_id": "9hx", "text": "x"},
+            replies=[Reply(401, json={"err": "Token invalid", "ECODE": "OAUTH_025"})],
+            raises=AuthError,
+            id="add_comment-401-err-body",
+        ),
+        Case(
             "create_task",
             {"list_id": "901", "name": "x"},
             replies=[Reply(200, json=["not", "an", "object"], spec_response=False)],
@@ -245,3 +259,8 @@ def test_token_shape_and_update_inputs() -> None:
     connector = ClickUpConnector(ConnectorContext(credentials={"api_token": TOKEN}))
     with pytest.raises(InvalidInput, match="at least one field"):
         connector.run("update_task", {"task_id": "9hx"})
+
+
+def test_clickup_reason_reaches_the_message() -> None:
+    case = next(c for c in TABLE.cases if c.id == "add_comment-401-err-body")
+    assert "Token invalid (OAUTH_025)" in str(run_case(TABLE, case).outcome)

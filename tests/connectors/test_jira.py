@@ -220,6 +220,21 @@ TABLE = ConnectorTable(
             expect={"transition_id": "2", "status": "Done"},
         ),
         Case(
+            "create_issue",
+            {"project_key": "ED", "summary": "x", "issue_type": "Epic"},
+            replies=[
+                Reply(
+                    400,
+                    json={
+                        "errorMessages": [],
+                        "errors": {"issuetype": "Specify a valid issue type"},
+                    },
+                )
+            ],
+            raises=InvalidInput,
+            id="create_issue-400-field-errors",
+        ),
+        Case(
             "transition_issue",
             {"issue_key": "ED-24", "to": "Archive"},
             replies=[Reply(json=TRANSITIONS)],
@@ -261,3 +276,9 @@ def test_unknown_transition_lists_the_available_ones() -> None:
     case = next(c for c in TABLE.cases if c.id == "transition_issue-unknown")
     message = str(run_case(TABLE, case).outcome)
     assert "available: Close Issue, Start Progress" in message
+
+
+def test_field_errors_reach_the_message() -> None:
+    case = next(c for c in TABLE.cases if c.id == "create_issue-400-field-errors")
+    message = str(run_case(TABLE, case).outcome)
+    assert "rejected as invalid: issuetype: Specify a valid issue type" in message
