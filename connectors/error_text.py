@@ -2,7 +2,8 @@
 
 :func:`connectors.http_errors.vendor_message` finds a vendor's words under ``message``,
 ``error``, ``errors``... Jira's ``{"errorMessages": [...], "errors": {"field": "text"}}``
-and ClickUp's ``{"err": "...", "ECODE": "..."}`` keep them elsewhere, so their 4xx
+ClickUp's ``{"err": "...", "ECODE": "..."}`` and Zendesk's per-field ``details`` keep
+them elsewhere, so their 4xx
 errors would read "the request was rejected as invalid" with no reason. A connector
 installs :func:`readable_errors_hook` with an ``extract`` function for its shape: on a
 non-retried 4xx the hook raises the shared table's error for that status, carrying the
@@ -19,7 +20,7 @@ import httpx
 
 from connectors.http import error_from_response
 
-__all__ = ["clickup_error_text", "jira_error_text", "readable_errors_hook"]
+__all__ = ["clickup_error_text", "jira_error_text", "readable_errors_hook", "zendesk_error_text"]
 
 Extract = Callable[[Any], str | None]
 
@@ -41,6 +42,20 @@ def clickup_error_text(body: Any) -> str | None:
         return None
     code = body.get("ECODE")
     return f"{body['err']} ({code})" if code else str(body["err"])
+
+
+def zendesk_error_text(body: Any) -> str | None:
+    """``description`` and per-field ``details`` of a Zendesk error (beyond its ``error``)."""
+    if not isinstance(body, dict) or not isinstance(body.get("description"), str):
+        return None  # {"error": "..."} alone: the shared table reads it
+    parts = [f"{body.get('error') or 'error'}: {body['description']}"]
+    details = body.get("details")
+    if isinstance(details, dict):
+        for name, problems in details.items():
+            for problem in problems if isinstance(problems, list) else []:
+                if isinstance(problem, dict) and problem.get("description"):
+                    parts.append(f"{name}: {problem['description']}")
+    return "; ".join(parts)
 
 
 def readable_errors_hook(

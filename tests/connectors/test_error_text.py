@@ -7,7 +7,12 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.error_text import clickup_error_text, jira_error_text, readable_errors_hook
+from connectors.error_text import (
+    clickup_error_text,
+    jira_error_text,
+    readable_errors_hook,
+    zendesk_error_text,
+)
 from connectors.errors import ConnectorError, InvalidInput, NotFound, PermissionDenied
 
 SECRET = "ATATT3xFfGF0-very-secret-token"
@@ -40,6 +45,20 @@ def test_clickup_error_text() -> None:
     )
     assert clickup_error_text({"err": "x"}) == "x"
     assert clickup_error_text({"message": "x"}) is None
+
+
+def test_zendesk_error_text() -> None:
+    body = {
+        "error": "RecordInvalid",
+        "description": "Record validation errors",
+        "details": {
+            "subject": [{"description": "Subject: cannot be blank", "error": "BlankValue"}]
+        },
+    }
+    assert zendesk_error_text(body) == (
+        "RecordInvalid: Record validation errors; subject: Subject: cannot be blank"
+    )
+    assert zendesk_error_text({"error": "Couldn't authenticate you"}) is None
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from tests.connectors.harness import (
     Reply,
     contains,
     form_or_json,
+    run_case,
     table_tests,
 )
 
@@ -261,3 +262,9 @@ def test_subdomain_accepts_a_full_host() -> None:
         ConnectorContext(credentials={**CREDENTIALS, "subdomain": "https://Acme.zendesk.com/"})
     )
     assert connector.resolved_base_url() == "https://acme.zendesk.com/api/v2"
+
+
+def test_validation_details_reach_the_message() -> None:
+    case = next(c for c in TABLE.cases if c.id == "create_ticket-422")
+    message = str(run_case(TABLE, case).outcome)
+    assert "RecordInvalid: Record validation errors; base: Requester: is invalid" in message
