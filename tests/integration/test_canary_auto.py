@@ -100,6 +100,7 @@ def test_marginal_offers_the_revert_and_off_means_no_run(home: Path) -> None:
             app.close()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_failing_migration_switch_is_rolled_back(home: Path, pg_url: str) -> None:
     app = app_with(home)
@@ -129,6 +130,7 @@ def test_a_failing_migration_switch_is_rolled_back(home: Path, pg_url: str) -> N
         app.close()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_passing_migration_switch_stays(home: Path, pg_url: str) -> None:
     app = app_with(home)

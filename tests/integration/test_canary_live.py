@@ -55,6 +55,7 @@ def both(app: App, url: str, key: str) -> tuple[RunReport, RunReport]:
     return local, remote
 
 
+@pytest.mark.slow
 def test_healthy_then_failing_jobs_same_verdicts_here_served_and_cli(
     make_app: Any, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -94,6 +95,7 @@ def test_healthy_then_failing_jobs_same_verdicts_here_served_and_cli(
     assert {r.target for r in history} == {"local", url}
 
 
+@pytest.mark.slow
 def test_remote_without_a_key_fails_the_protected_checks(make_app: Any, home: Path) -> None:
     app = make_app()
     with levqor_serve(home) as url:
@@ -105,6 +107,7 @@ def test_remote_without_a_key_fails_the_protected_checks(make_app: Any, home: Pa
     assert report.verdict is Verdict.FAIL
 
 
+@pytest.mark.slow
 def test_stopping_redis_fails_the_queue_check_here_and_served(make_app: Any, home: Path) -> None:
     with redis_server() as (redis_url, redis_proc):
         env = {"REDIS_URL": redis_url, "NEW_QUEUE_ENABLED": "1"}
@@ -128,6 +131,7 @@ def test_stopping_redis_fails_the_queue_check_here_and_served(make_app: Any, hom
             assert statuses(local) == statuses(remote)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_vanished_database_fails_health_and_database(
     make_app: Any, home: Path, pg_url: str, pg_admin_url: str

@@ -39,6 +39,7 @@ def ops(app: App) -> tuple[FastAPI, str]:
     return create_ops_app(app, OpsApiConfig(rate_per_second=10_000, burst=100_000)), key
 
 
+@pytest.mark.slow
 def test_api_matches_its_schema(ops: tuple[FastAPI, str]) -> None:
     api, key = ops
     headers = {"Authorization": f"Bearer {key}"}

@@ -137,7 +137,9 @@ class RemoteTarget:
     def close(self) -> None:
         self._client.close()
 
-    def _get(self, method: str, path: str, params: dict[str, int] | None = None) -> httpx.Response:
+    def _request(
+        self, method: str, path: str, params: dict[str, int] | None = None
+    ) -> httpx.Response:
         try:
             response = self._client.request(method, path, params=params)
         except httpx.TimeoutException:
@@ -165,7 +167,7 @@ class RemoteTarget:
         return response
 
     def _model(self, model: type[M], method: str, path: str, **params: int) -> M:
-        response = self._get(method, path, params or None)
+        response = self._request(method, path, params or None)
         try:
             return model.model_validate_json(response.content)
         except PydanticValidationError as exc:
@@ -185,7 +187,7 @@ class RemoteTarget:
         )
 
     def metrics_text(self) -> str:
-        return self._get("GET", "/metrics").text
+        return self._request("GET", "/metrics").text
 
     def system(self) -> SystemReport:
         return self._model(SystemReport, "GET", "/api/v1/ops/system")
