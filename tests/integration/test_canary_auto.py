@@ -149,3 +149,29 @@ def test_a_passing_migration_switch_stays(home: Path, pg_url: str) -> None:
         assert outcome.rollback == "none needed: the canary passed"
     finally:
         app.close()
+
+
+def test_a_risky_change_through_the_ops_api_is_checked_too(home: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from levqor_desktop.core.opsapi import create_ops_app
+
+    app = app_with(home, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        assert app.actor is not None
+        key = app.api_keys.create(app.actor, name="admin").key
+        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+        seen, arrived = outcomes(app)
+        with TestClient(create_ops_app(app)) as client:
+            answer = client.put(
+                "/api/v1/ops/flags/NEW_QUEUE_ENABLED",
+                headers={"Authorization": f"Bearer {key}"},
+                json={"value": True, "reason": "switch to RQ"},
+            )
+        assert answer.status_code == 200 and answer.json()["changed"]
+        assert arrived.wait(WAIT_S) and app.canary.auto.wait_idle(WAIT_S)
+        assert seen[0].reverted and not app.flags.enabled(FlagName.NEW_QUEUE_ENABLED)
+        revert = app.flag_service.last_change(FlagName.NEW_QUEUE_ENABLED)
+        assert revert is not None and revert.source == "canary"
+    finally:
+        app.close()
