@@ -5,13 +5,15 @@ scheme word) and an ``API-Version`` pin. monday answers GraphQL failures with HT
 and an ``errors`` array whose ``extensions.code`` says what went wrong (complexity
 budget, rate limits, missing permissions, bad ids); :data:`MONDAY_ERRORS` maps those
 codes to the shared error classes. HTTP-level 429s carry ``Retry-After`` and go through
-the shared client. ``column_values`` travels as a JSON-encoded *string*, as monday
-requires, not as a nested object.
+the shared client; so do in-body complexity and minute limits, which a response hook
+turns into the 429 they stand for. ``column_values`` travels as a JSON-encoded
+*string*, as monday requires, not as a nested object.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Final
 
 import httpx
@@ -29,6 +31,8 @@ from connectors.errors import (
     UnexpectedResponse,
 )
 from connectors.http import BearerAuth, json_body
+from connectors.rate_limits import add_response_hook
+from connectors.redaction import redact
 
 __all__ = ["API_VERSION", "MONDAY_ERRORS", "MondayConnector"]
 
@@ -67,6 +71,56 @@ MONDAY_ERRORS: Final[dict[str, type[ConnectorError]]] = {
     "API_TEMPORARILY_BLOCKED": Unavailable,
     "INTERNAL_SERVER_ERROR": Unavailable,
 }
+
+# In-body limits worth waiting for inside a call; DAILY_LIMIT_EXCEEDED lasts until midnight.
+_WAITABLE = frozenset(
+    {
+        "ComplexityException",
+        "COMPLEXITY_BUDGET_EXHAUSTED",
+        "RATE_LIMIT_EXCEEDED",
+        "maxConcurrencyExceeded",
+        "IP_RATE_LIMIT_EXCEEDED",
+    }
+)
+
+
+def _first_error(body: Any) -> tuple[str | None, dict[str, Any]]:
+    """(code, extensions) of the first error in either of monday's error envelopes."""
+    if not isinstance(body, dict):
+        return None, {}
+    if body.get("error_code"):  # the older top-level envelope
+        return str(body["error_code"]), {}
+    errors = body.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors else None
+    if not isinstance(first, dict):
+        return None, {}
+    ext = first.get("extensions") or {}
+    return (str(ext["code"]) if ext.get("code") else None), ext
+
+
+def _in_body_limit_hook(response: httpx.Response) -> None:
+    """A 200 carrying a rate or complexity error becomes the 429 it stands for.
+
+    monday puts the wait in ``Retry-After`` and in ``extensions.retry_in_seconds``;
+    as a 429 with ``Retry-After`` the shared client waits and retries it (or, for a
+    long wait, fails with RateLimited carrying ``retry_after``).
+    """
+    if response.status_code != 200:
+        return
+    try:
+        code, ext = _first_error(json.loads(response.read()))
+    except ValueError:
+        return
+    wait = response.headers.get("retry-after") or ext.get("retry_in_seconds")
+    if code not in _WAITABLE or wait is None:
+        return
+    try:
+        seconds = math.ceil(float(wait))
+    except (TypeError, ValueError):
+        return
+    response.status_code = 429
+    response.headers["Retry-After"] = str(max(0, seconds))
+
 
 _ITEM_FIELDS = "id name state url group { id title } column_values { id text value }"
 
@@ -166,19 +220,22 @@ class MondayConnector(Connector):
     def http_headers(self) -> dict[str, str]:
         return {"API-Version": API_VERSION}
 
+    @property
+    def http(self) -> httpx.Client:
+        return add_response_hook(super().http, _in_body_limit_hook)
+
     def _raise_for_errors(self, data: dict[str, Any]) -> None:
-        errors = data.get("errors")
-        if "error_code" in data or "error_message" in data:  # the pre-2024 envelope
-            code = data.get("error_code")
-            errors = [{"message": data.get("error_message"), "extensions": {"code": code}}]
-        if not errors:
+        if not data.get("errors") and not data.get("error_code"):
             return
-        first = errors[0] if isinstance(errors, list) and isinstance(errors[0], dict) else {}
-        ext = first.get("extensions") or {}
-        code = str(ext.get("code") or "unknown_error")
+        code, ext = _first_error(data)
+        code = code or "unknown_error"
+        errors = data.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors else None
+        text = data.get("error_message") or (
+            first.get("message") if isinstance(first, dict) else first
+        )
+        detail = redact(f"monday.com error {code}: {str(text or 'no message')[:300]}", self.secrets)
         cls = MONDAY_ERRORS.get(code, ConnectorError)
-        text = str(first.get("message") or "no message")[:300]
-        detail = f"monday.com error {code}: {text}"
         if cls is RateLimited:
             wait = ext.get("retry_in_seconds")
             raise RateLimited(

@@ -67,6 +67,12 @@ def _items_page(cursor: str | None, *ids: str) -> dict[str, Any]:
     return {"cursor": cursor, "items": [_item(i, f"item {i}") for i in ids]}
 
 
+UPDATE = {
+    "id": "998877",
+    "body": "<p>Deployed</p>",
+    "created_at": "2026-11-28T10:00:00Z",
+    "item_id": "5678",
+}
 ME = {"data": {"me": {"id": "4012689", "name": "Ada Lovelace", "account": {"name": "Acme"}}}}
 VALUES = {"status": {"label": "Done"}, "date4": "2026-12-01"}
 
@@ -167,17 +173,63 @@ TABLE = ConnectorTable(
             )
             for code, message, extra, cls in [
                 (
-                    "ComplexityException",
+                    "COMPLEXITY_BUDGET_EXHAUSTED",
                     "Complexity budget exhausted",
-                    {"retry_in_seconds": 13},
+                    {"retry_in_seconds": 120},  # longer than a call waits
                     RateLimited,
                 ),
+                ("DAILY_LIMIT_EXCEEDED", "Daily limit exceeded", {}, RateLimited),
                 ("USER_UNAUTHORIZED", "User unauthorized to perform action", {}, PermissionDenied),
                 ("InvalidBoardIdException", "Board not found", {}, NotFound),
                 ("ColumnValueException", "invalid value for status", {}, InvalidInput),
                 ("INTERNAL_SERVER_ERROR", "Internal server error", {}, Unavailable),
             ]
         ],
+        Case(
+            "add_update",
+            {"item_id": "5678", "body": "Deployed"},
+            replies=[
+                # A short in-body complexity wait is waited for, then the call retried.
+                Reply(
+                    json={
+                        "errors": [
+                            {
+                                "message": "Complexity budget exhausted",
+                                "extensions": {
+                                    "code": "COMPLEXITY_BUDGET_EXHAUSTED",
+                                    "retry_in_seconds": 13,
+                                },
+                            }
+                        ]
+                    }
+                ),
+                Reply(json={"data": {"create_update": UPDATE}}),
+            ],
+            expect={"id": "998877"},
+            sleeps=lambda s: s == [13.0],
+            variants=False,
+            id="add_update-complexity-wait-then-ok",
+        ),
+        Case(
+            "add_update",
+            {"item_id": "1", "body": "x"},
+            replies=[
+                Reply(
+                    json={
+                        "error_code": "ComplexityException",
+                        "status_code": 429,
+                        "error_message": "Complexity budget exhausted, reset in 3 seconds",
+                        "errors": ["Complexity budget exhausted, reset in 3 seconds"],
+                    },
+                    headers={"Retry-After": "3"},
+                ),
+                Reply(json={"data": {"create_update": UPDATE}}),
+            ],
+            expect={"id": "998877"},
+            sleeps=lambda s: s == [3.0],
+            variants=False,
+            id="add_update-old-complexity-envelope-waits-retry-after",
+        ),
         Case(
             "add_update",
             {"item_id": "1", "body": "x"},
@@ -215,6 +267,8 @@ def test_canned_data_fits_the_query_and_schema(case: Case) -> None:
 
     run = run_case(TABLE, case)
     for request, reply in run.exchanges:
+        if "data" not in reply.json:
+            continue  # an error answer: no data to fit
         payload = json.loads(request.content)
         result = graphql.graphql_sync(
             schema,
@@ -227,10 +281,25 @@ def test_canned_data_fits_the_query_and_schema(case: Case) -> None:
         assert result.data == reply.json["data"]
 
 
-def test_complexity_error_carries_the_wait() -> None:
-    case = next(c for c in TABLE.cases if c.id == "create_item-ComplexityException")
+def test_long_complexity_wait_fails_with_the_wait_and_the_reason() -> None:
+    case = next(c for c in TABLE.cases if c.id == "create_item-COMPLEXITY_BUDGET_EXHAUSTED")
     outcome = run_case(TABLE, case).outcome
-    assert isinstance(outcome, RateLimited) and outcome.retry_after == 13
+    assert isinstance(outcome, RateLimited) and outcome.retry_after == 120
+    assert run_case(TABLE, case).sleeps == []
+
+
+def test_daily_limit_is_not_waited_for() -> None:
+    case = next(c for c in TABLE.cases if c.id == "create_item-DAILY_LIMIT_EXCEEDED")
+    run = run_case(TABLE, case)
+    assert isinstance(run.outcome, RateLimited) and run.outcome.retry_after is None
+    assert run.sleeps == []
+
+
+def test_vendor_text_echoing_the_token_is_redacted() -> None:
+    body = {"errors": [{"message": f"bad token {TOKEN}", "extensions": {"code": "Unauthorized"}}]}
+    case = Case("add_update", {"item_id": "1", "body": "x"}, replies=[Reply(json=body)])
+    outcome = run_case(TABLE, case).outcome
+    assert "bad token" in str(outcome) and TOKEN not in str(outcome)
 
 
 def test_update_item_needs_values() -> None:
