@@ -117,7 +117,12 @@ class JiraConnector(Connector):
         CredentialField(
             "site_url", "Site URL", secret=False, placeholder="https://acme.atlassian.net"
         ),
-        CredentialField("email", "Atlassian account e-mail", secret=False),
+        CredentialField(
+            "email",
+            "Atlassian account e-mail",
+            secret=False,
+            help="The account that created the API token; the automation acts as it",
+        ),
         CredentialField(
             "api_token",
             "API token",

@@ -103,7 +103,12 @@ class SalesforceConnector(Connector):
             placeholder="https://acme.my.salesforce.com",
             help="Your org's My Domain URL",
         ),
-        CredentialField("access_token", "Access token", secret=True),
+        CredentialField(
+            "access_token",
+            "Access token",
+            secret=True,
+            help="From the OAuth web-server flow of your connected app",
+        ),
         CredentialField(
             "refresh_token",
             "Refresh token",
