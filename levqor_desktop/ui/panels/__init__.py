@@ -54,4 +54,5 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("canary", "Canary", "levqor_desktop.ui.panels.canary:CanaryPanel", "SP_MediaPlay"),
     PanelSpec("usage", "Usage", "levqor_desktop.ui.panels.usage:UsagePanel", "SP_DialogApplyButton"),  # noqa: E501
     PanelSpec("orgs", "Organizations", "levqor_desktop.ui.panels.organizations:OrganizationsPanel", "SP_DirHomeIcon"),  # noqa: E501
+    PanelSpec("migrations", "Migrations", "levqor_desktop.ui.panels.migrations:MigrationsPanel", "SP_DriveHDIcon"),  # noqa: E501
 )
