@@ -126,14 +126,14 @@ _ITEM_FIELDS = "id name state url group { id title } column_values { id text val
 
 ME = "query { me { id name account { name } } }"
 CREATE_ITEM = (
-    "mutation ($board: ID!, $name: String!, $group: String, $values: JSON) {"
+    "mutation ($board: ID!, $name: String!, $group: String, $values: JSON, $labels: Boolean) {"
     " create_item(board_id: $board, item_name: $name, group_id: $group,"
-    f" column_values: $values, create_labels_if_missing: true) {{ {_ITEM_FIELDS} }} }}"
+    f" column_values: $values, create_labels_if_missing: $labels) {{ {_ITEM_FIELDS} }} }}"
 )
 CHANGE_VALUES = (
-    "mutation ($board: ID!, $item: ID!, $values: JSON!) {"
+    "mutation ($board: ID!, $item: ID!, $values: JSON!, $labels: Boolean) {"
     " change_multiple_column_values(board_id: $board, item_id: $item,"
-    f" column_values: $values, create_labels_if_missing: true) {{ {_ITEM_FIELDS} }} }}"
+    f" column_values: $values, create_labels_if_missing: $labels) {{ {_ITEM_FIELDS} }} }}"
 )
 CREATE_UPDATE = (
     "mutation ($item: ID!, $body: String!) {"
@@ -159,6 +159,9 @@ class CreateItemInput(BaseModel):
         default_factory=dict,
         description='Column id → value, e.g. {"status": {"label": "Done"}, "date4": "2026-12-01"}',
     )
+    create_labels_if_missing: bool = Field(
+        False, description="Add missing status/dropdown labels (needs board-structure rights)"
+    )
 
 
 class UpdateItemInput(BaseModel):
@@ -166,6 +169,9 @@ class UpdateItemInput(BaseModel):
     item_id: str = Field(min_length=1, description="Item id")
     column_values: ColumnValues = Field(
         min_length=1, description='Column id → new value, e.g. {"status": {"label": "Stuck"}}'
+    )
+    create_labels_if_missing: bool = Field(
+        False, description="Add missing status/dropdown labels (needs board-structure rights)"
     )
 
 
@@ -277,6 +283,8 @@ class MondayConnector(Connector):
             variables["group"] = inp.group_id
         if inp.column_values:
             variables["values"] = json.dumps(inp.column_values)  # a JSON string, not an object
+        if inp.create_labels_if_missing:
+            variables["labels"] = True
         return _item(self._graphql(CREATE_ITEM, variables)["create_item"])
 
     @action(
@@ -286,11 +294,13 @@ class MondayConnector(Connector):
         output_keys=_ITEM_KEYS,
     )
     def update_item(self, inp: UpdateItemInput) -> dict[str, Any]:
-        variables = {
+        variables: dict[str, Any] = {
             "board": inp.board_id,
             "item": inp.item_id,
             "values": json.dumps(inp.column_values),
         }
+        if inp.create_labels_if_missing:
+            variables["labels"] = True
         return _item(self._graphql(CHANGE_VALUES, variables)["change_multiple_column_values"])
 
     @action(
