@@ -104,11 +104,17 @@ TABLE = ConnectorTable(
                 "board_id": "1234",
                 "item_id": "5678",
                 "column_values": {"status": {"label": "Stuck"}},
+                "create_labels_if_missing": True,
             },
             replies=[
                 Reply(
                     json={"data": {"change_multiple_column_values": _item("5678", "x", "Stuck")}},
-                    check=_vars(board="1234", item="5678", values='{"status": {"label": "Stuck"}}'),
+                    check=_vars(
+                        board="1234",
+                        item="5678",
+                        values='{"status": {"label": "Stuck"}}',
+                        labels=True,
+                    ),
                 )
             ],
             expect={"id": "5678", "columns": lambda c: c["status"] == "Stuck"},
