@@ -3,6 +3,7 @@ and a ``levqor serve`` subprocess on a free port."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import selectors
@@ -11,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -137,3 +139,50 @@ def levqor_serve(
         yield found.group(1)
     finally:
         stop(proc)
+
+
+class DelayProxy:
+    """A TCP proxy in front of a server that delays what the client sends by ``delay``
+    seconds per chunk: a slow database, for every process that connects through it."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.delay = 0.0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        threading.Thread(target=self._accept, name="delay-proxy", daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            with self._lock:
+                self._sockets += [client, server]
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, delayed: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if delayed and self.delay:
+                    time.sleep(self.delay)  # the fault this proxy injects
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._closed = True
+        self._listener.close()
+        with self._lock:
+            for s in self._sockets:
+                s.close()

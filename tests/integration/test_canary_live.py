@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from levqor_desktop.app import App, build_app
 from levqor_desktop.cli.main import main
@@ -22,7 +23,13 @@ from levqor_desktop.core.models import utcnow
 from levqor_desktop.core.opsapi.server import build_ops_server
 from tests.conftest import drop_pg_database, make_settings
 from tests.helpers.memory_keyring import MemoryKeyring
-from tests.integration.canary_support import inject_jobs, levqor_serve, redis_server, stop
+from tests.integration.canary_support import (
+    DelayProxy,
+    inject_jobs,
+    levqor_serve,
+    redis_server,
+    stop,
+)
 
 #: Checks whose answer depends on the process, not the deployment (the test's App keeps
 #: its secrets in memory; the served one has no keyring on this machine).
@@ -239,3 +246,35 @@ def test_connector_credentials_are_checked_here_and_through_the_api(app: App) ->
         assert found.status is Status.FAIL and found.value == 1.0
         assert "slack/old" in found.summary and "slack/main" not in found.summary
         assert found.advice and "Connectors panel" in found.advice
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_slow_database_is_marginal_here_and_served(
+    make_app: Any, home: Path, pg_url: str
+) -> None:
+    real = make_url(pg_url)
+    proxy = DelayProxy(real.host or "127.0.0.1", real.port or 5432)
+    try:
+        proxied = real.set(port=proxy.port).render_as_string(hide_password=False)
+        env = {"DATABASE_URL": proxied, "PG_ENABLED": "1"}
+        app = make_app(**env)
+        board = WorkerBoard(app.db, utcnow, "local")
+        board.register(board.make_id("canary-test"))
+        key = app.api_keys.create(app.actor, name="canary").key
+        with levqor_serve(home, env, "--no-background") as url:
+            local, remote = both(app, url, key)
+            assert local.verdict is remote.verdict is Verdict.PASS, (local, remote)
+            # Every chunk sent to PostgreSQL now waits: a round trip takes at least 100 ms,
+            # over 3x the baseline (which counts as at least 20 ms), under the 1 s failure.
+            proxy.delay = 0.1
+            local, remote = both(app, url, key)
+            for report in (local, remote):
+                health = next(r for r in report.results if r.name == "health")
+                assert health.status is Status.WARN and (health.value or 0) >= 100
+                assert health.baseline is not None
+                assert report.verdict is Verdict.MARGINAL
+            assert statuses(local) == statuses(remote)
+            proxy.delay = 0.0
+    finally:
+        proxy.close()
