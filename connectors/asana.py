@@ -62,6 +62,10 @@ class AddCommentInput(BaseModel):
     text: str = Field(min_length=1, description="Comment text")
 
 
+class GetTaskInput(BaseModel):
+    task_gid: str = Field(min_length=1, description="The task to read")
+
+
 class ListTasksInput(BaseModel):
     project: str | None = Field(None, description="Project gid")
     section: str | None = Field(None, description="Section gid")
@@ -190,6 +194,18 @@ class AsanaConnector(Connector):
             "text": story.get("text", inp.text),
             "created_at": story.get("created_at"),
         }
+
+    @action(
+        "get_task",
+        input=GetTaskInput,
+        description="Read a task, with its notes",
+        output_keys=("gid", "name", "completed", "due_on", "assignee", "url", "notes"),
+    )
+    def get_task(self, inp: GetTaskInput) -> dict[str, Any]:
+        task = self._data(
+            self.http.get(f"tasks/{inp.task_gid}", params={"opt_fields": _TASK_FIELDS})
+        )
+        return {**_task(task), "notes": task.get("notes") or ""}
 
     @action(
         "list_tasks",

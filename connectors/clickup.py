@@ -75,6 +75,10 @@ class AddCommentInput(BaseModel):
     notify_all: bool = Field(False, description="Notify everyone watching the task")
 
 
+class GetTaskInput(BaseModel):
+    task_id: str = Field(min_length=1, description="The task to read")
+
+
 class ListTasksInput(BaseModel):
     list_id: str = Field(min_length=1, description="The list whose tasks to return")
     statuses: list[str] = Field(default_factory=list, description="Only these status names")
@@ -202,6 +206,18 @@ class ClickUpConnector(Connector):
         body = {"comment_text": inp.text, "notify_all": inp.notify_all}
         made = self._json(self.http.post(f"task/{inp.task_id}/comment", json=body))
         return {"id": str(made["id"]), "date": _iso(made.get("date"))}
+
+    @action(
+        "get_task",
+        input=GetTaskInput,
+        description="Read a task, with its Markdown description",
+        output_keys=(*_TASK_KEYS, "description"),
+    )
+    def get_task(self, inp: GetTaskInput) -> dict[str, Any]:
+        params = {"include_markdown_description": "true"}
+        task = self._json(self.http.get(f"task/{inp.task_id}", params=params))
+        text = task.get("markdown_description") or task.get("description") or ""
+        return {**_task(task), "description": text}
 
     @action(
         "list_tasks",

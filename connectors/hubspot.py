@@ -85,6 +85,13 @@ class UpdateContactInput(BaseModel):
     )
 
 
+class GetContactInput(BaseModel):
+    contact_id: str = Field(min_length=1, description="HubSpot record id")
+    properties: list[str] = Field(
+        default_factory=lambda: list(_CONTACT_PROPERTIES), description="Properties to return"
+    )
+
+
 class Filter(BaseModel):
     property: str = Field(min_length=1, description="Internal property name, e.g. email")
     operator: Operator = Field("EQ", description="EQ, NEQ, LT, GT, CONTAINS_TOKEN, ...")
@@ -189,6 +196,18 @@ class HubSpotConnector(Connector):
         body = {"properties": inp.properties}
         return _record(
             self._json(self.http.patch(f"crm/v3/objects/contacts/{inp.contact_id}", json=body))
+        )
+
+    @action(
+        "get_contact",
+        input=GetContactInput,
+        description="Read a contact's properties",
+        output_keys=_RECORD_KEYS,
+    )
+    def get_contact(self, inp: GetContactInput) -> dict[str, Any]:
+        params = {"properties": ",".join(inp.properties)}
+        return _record(
+            self._json(self.http.get(f"crm/v3/objects/contacts/{inp.contact_id}", params=params))
         )
 
     @action(

@@ -53,6 +53,10 @@ class UpdateContactInput(BaseModel):
     )
 
 
+class GetContactInput(BaseModel):
+    contact_id: str = Field(min_length=1, description="Intercom contact id")
+
+
 class SearchContactsInput(BaseModel):
     field: str = Field("email", min_length=1, description="Contact field, e.g. email, role")
     operator: Literal["=", "!=", "IN", "NIN", "<", ">", "~", "!~", "^", "$"] = Field(
@@ -184,6 +188,16 @@ class IntercomConnector(Connector):
         if not body.get("custom_attributes"):
             body.pop("custom_attributes", None)
         return _contact(self._json(self.http.put(f"contacts/{inp.contact_id}", json=body)))
+
+    @action(
+        "get_contact",
+        input=GetContactInput,
+        description="Read a contact",
+        output_keys=(*_CONTACT_KEYS, "custom_attributes"),
+    )
+    def get_contact(self, inp: GetContactInput) -> dict[str, Any]:
+        contact = self._json(self.http.get(f"contacts/{inp.contact_id}"))
+        return {**_contact(contact), "custom_attributes": contact.get("custom_attributes") or {}}
 
     @action(
         "search_contacts",

@@ -24,7 +24,7 @@ from connectors.errors import ConfigurationError, InvalidInput, UnexpectedRespon
 from connectors.http import iter_cursor, json_body
 from connectors.rate_limits import add_response_hook
 
-__all__ = ["JiraConnector", "adf"]
+__all__ = ["JiraConnector", "adf", "adf_text"]
 
 _PAGE_SIZE = 100
 _SITE = re.compile(r"^https://[A-Za-z0-9.-]+(?::\d+)?/?$")
@@ -44,6 +44,20 @@ def adf(text: str) -> dict[str, Any]:
                 content.append({"type": "text", "text": line})
         paragraphs.append({"type": "paragraph", "content": content})
     return {"type": "doc", "version": 1, "content": paragraphs}
+
+
+def adf_text(node: Any) -> str:
+    """The plain text of an ADF document: blocks separated by blank lines."""
+    if not isinstance(node, dict):
+        return ""
+    if node.get("type") == "text":
+        return str(node.get("text", ""))
+    if node.get("type") == "hardBreak":
+        return "\n"
+    parts = [adf_text(child) for child in node.get("content") or []]
+    if node.get("type") in ("doc", "bulletList", "orderedList", "listItem"):
+        return "\n\n".join(p for p in parts if p)
+    return "".join(parts)
 
 
 class CreateIssueInput(BaseModel):
@@ -80,6 +94,10 @@ class AddCommentInput(BaseModel):
 class SearchIssuesInput(BaseModel):
     jql: str = Field(min_length=1, description="JQL, e.g. 'project = OPS AND status = Open'")
     limit: int = Field(100, ge=1, le=5000, description="Maximum issues to return")
+
+
+class GetIssueInput(BaseModel):
+    issue_key: str = Field(min_length=1, description="Issue key, e.g. OPS-12")
 
 
 class TransitionIssueInput(BaseModel):
@@ -269,6 +287,33 @@ class JiraConnector(Connector):
             )
         ]
         return {"issues": issues, "count": len(issues)}
+
+    @action(
+        "get_issue",
+        input=GetIssueInput,
+        description="Read an issue's summary, status, assignee and description",
+        output_keys=(
+            "id",
+            "key",
+            "summary",
+            "status",
+            "assignee",
+            "priority",
+            "type",
+            "updated",
+            "description",
+            "url",
+        ),
+    )
+    def get_issue(self, inp: GetIssueInput) -> dict[str, Any]:
+        params = {"fields": f"{_SEARCH_FIELDS},description"}
+        issue = self._json(self.http.get(f"rest/api/3/issue/{inp.issue_key}", params=params))
+        description = (issue.get("fields") or {}).get("description")
+        return {
+            **_issue(issue),
+            "description": adf_text(description) if description else "",
+            "url": self._browse(issue["key"]),
+        }
 
     @action(
         "transition_issue",

@@ -73,6 +73,10 @@ class AddCommentInput(BaseModel):
     status: Status | None = Field(None, description="Also set this status")
 
 
+class GetTicketInput(BaseModel):
+    ticket_id: int = Field(ge=1, description="Ticket number")
+
+
 class ListTicketsInput(BaseModel):
     sort: Literal["updated_at", "-updated_at", "id", "-id"] = Field(
         "-updated_at", description="Order: updated_at, id; '-' for newest first"
@@ -225,6 +229,16 @@ class ZendeskConnector(Connector):
             ticket["status"] = inp.status
         data = self._json(self.http.put(f"tickets/{inp.ticket_id}", json={"ticket": ticket}))
         return {**_ticket(data["ticket"]), "audit_id": (data.get("audit") or {}).get("id")}
+
+    @action(
+        "get_ticket",
+        input=GetTicketInput,
+        description="Read a ticket's subject, status, priority, people, tags and description",
+        output_keys=(*_TICKET_KEYS, "description"),
+    )
+    def get_ticket(self, inp: GetTicketInput) -> dict[str, Any]:
+        ticket = self._json(self.http.get(f"tickets/{inp.ticket_id}"))["ticket"]
+        return {**_ticket(ticket), "description": ticket.get("description") or ""}
 
     @action(
         "list_tickets",

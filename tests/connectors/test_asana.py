@@ -130,6 +130,19 @@ TABLE = ConnectorTable(
             expect={"gid": "67890", "created_at": "2012-02-22T02:06:58.147Z"},
         ),
         Case(
+            "get_task",
+            {"task_gid": "1001"},
+            replies=[
+                Reply(
+                    json={"data": _task("1001", "Ship it", notes="Mittens really likes the stuff")},
+                    method="GET",
+                    path=f"{API}/tasks/1001",
+                    check=lambda r: "notes" in r.url.params["opt_fields"].split(","),
+                )
+            ],
+            expect={"gid": "1001", "notes": "Mittens really likes the stuff"},
+        ),
+        Case(
             "list_tasks",
             {"project": "1331", "limit": 3},
             replies=[

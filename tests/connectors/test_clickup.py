@@ -162,6 +162,19 @@ TABLE = ConnectorTable(
             expect={"id": "458", "date": "2019-09-09T13:49:24.079000+00:00"},
         ),
         Case(
+            "get_task",
+            {"task_id": "9hx"},
+            replies=[
+                Reply(
+                    json=_task("9hx", "New Task Name", markdown_description="**Bold** content"),
+                    method="GET",
+                    path="/api/v2/task/9hx",
+                    check=lambda r: r.url.params["include_markdown_description"] == "true",
+                )
+            ],
+            expect={"id": "9hx", "description": "**Bold** content"},
+        ),
+        Case(
             "list_tasks",
             {"list_id": "901", "statuses": ["to do", "in progress"], "limit": 250},
             replies=[

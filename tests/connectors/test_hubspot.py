@@ -39,6 +39,7 @@ DOCUMENTED: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", r"/crm/v3/objects/contacts", ()),
     ("POST", r"/crm/v3/objects/contacts/search", ()),
     ("PATCH", r"/crm/v3/objects/contacts/[^/]+", ("properties",)),
+    ("GET", r"/crm/v3/objects/contacts/[^/]+", ()),
     ("POST", r"/crm/v3/objects/(deals|0-3)", ("properties",)),
     ("GET", r"/crm/v3/owners", ()),
 ]
@@ -154,6 +155,19 @@ TABLE = ConnectorTable(
                 )
             ],
             expect={"properties": lambda p: p["lifecyclestage"] == "customer"},
+        ),
+        Case(
+            "get_contact",
+            {"contact_id": "512", "properties": ["email", "lifecyclestage"]},
+            replies=[
+                Reply(
+                    json=_contact("512", "b@x.test", lifecyclestage="lead"),
+                    method="GET",
+                    path="/crm/v3/objects/contacts/512",
+                    check=lambda r: r.url.params["properties"] == "email,lifecyclestage",
+                )
+            ],
+            expect={"id": "512", "properties": lambda p: p["lifecyclestage"] == "lead"},
         ),
         Case(
             "search_contacts",

@@ -158,6 +158,21 @@ TABLE = ConnectorTable(
             expect={"name": "Joe Bloggs"},
         ),
         Case(
+            "get_contact",
+            {"contact_id": "6762f0d01bb69f9f2193bb7d"},
+            replies=[
+                Reply(
+                    json={
+                        **_contact("6762f0d01bb69f9f2193bb7d", "joe@bloggs.com", "Joe Bloggs"),
+                        "custom_attributes": {"plan": "pro"},
+                    },
+                    method="GET",
+                    path="/contacts/6762f0d01bb69f9f2193bb7d",
+                )
+            ],
+            expect={"name": "Joe Bloggs", "custom_attributes": {"plan": "pro"}},
+        ),
+        Case(
             "search_contacts",
             {"field": "role", "value": "user", "limit": 3},
             replies=[

@@ -206,6 +206,30 @@ TABLE = ConnectorTable(
             },
         ),
         Case(
+            "get_issue",
+            {"issue_key": "ED-1"},
+            replies=[
+                Reply(
+                    json={
+                        **_issue(1),
+                        "fields": {
+                            **_issue(1)["fields"],
+                            "description": adf("It smokes.\nA lot.\n\nPlease help."),
+                        },
+                    },
+                    method="GET",
+                    path=f"{API}/issue/ED-1",
+                    check=lambda r: "description" in r.url.params["fields"].split(","),
+                )
+            ],
+            expect={
+                "key": "ED-1",
+                "status": "In Progress",
+                "description": "It smokes.\nA lot.\n\nPlease help.",
+                "url": "https://acme.atlassian.net/browse/ED-1",
+            },
+        ),
+        Case(
             "transition_issue",
             {"issue_key": "ED-24", "to": "done"},
             replies=[

@@ -178,6 +178,19 @@ TABLE = ConnectorTable(
             expect={"id": 35436, "audit_id": 35436001},
         ),
         Case(
+            "get_ticket",
+            {"ticket_id": 35436},
+            replies=[
+                Reply(
+                    json={"ticket": _ticket(35436)},
+                    method="GET",
+                    path="/api/v2/tickets/35436",
+                    check=_authed,
+                )
+            ],
+            expect={"id": 35436, "description": "The fire is very colorful."},
+        ),
+        Case(
             "list_tickets",
             {"limit": 3},
             replies=[
