@@ -10,7 +10,7 @@ import pytest
 
 from connectors.base import ConnectorContext
 from connectors.errors import ConfigurationError, InvalidInput
-from connectors.jira import JiraConnector, adf
+from connectors.jira import JiraConnector, adf, adf_text
 from tests.connectors.harness import (
     Case,
     ConnectorTable,
@@ -281,6 +281,25 @@ def test_adf_paragraphs_and_breaks() -> None:
         {"type": "text", "text": "two"},
     ]
     assert second["content"] == [{"type": "text", "text": "three"}]
+
+
+def test_adf_text_reads_lists_and_breaks() -> None:
+    doc = {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": "Steps:"}]},
+            {
+                "type": "bulletList",
+                "content": [
+                    {"type": "listItem", "content": [adf("one")["content"][0]]},
+                    {"type": "listItem", "content": [adf("two\nthree")["content"][0]]},
+                ],
+            },
+        ],
+    }
+    assert adf_text(doc) == "Steps:\n\none\n\ntwo\nthree"
+    assert adf_text(adf("a\n\nb")) == "a\n\nb"
 
 
 @pytest.mark.parametrize(
