@@ -175,12 +175,17 @@ def reset_sequences(pg: psycopg.Connection[Any], tables: Sequence[TableInfo]) ->
 
 
 def pg_batches(
-    pg: psycopg.Connection[Any], table: TableInfo, where: str = "", params: Sequence[Any] = ()
+    pg: psycopg.Connection[Any],
+    table: TableInfo,
+    where: str = "",
+    params: Sequence[Any] = (),
+    select: str | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Rows of a table in key order from a server-side cursor (PostgreSQL streams them)."""
     from levqor_desktop.core.migrate.keys import pg_order
 
-    query = f"SELECT {table.column_list} FROM {table.quoted} {where} ORDER BY {pg_order(table)}"
+    columns = select or table.column_list
+    query = f"SELECT {columns} FROM {table.quoted} {where} ORDER BY {pg_order(table)}"
     # A server-side cursor lives in a transaction (a savepoint if one is open).
     with pg.transaction(), pg.cursor(name=f"levqor_read_{table.name}"[:60]) as cur:
         cur.itersize = BATCH_ROWS

@@ -134,6 +134,15 @@ POSTGRES: dict[Kind, Fn | None] = {
 }
 
 
+#: The PostgreSQL side when the server prints timestamps (see ``sides._printed``).
+POSTGRES_PRINTED: dict[Kind, Fn | None] = {
+    **POSTGRES,
+    Kind.UTC_DATETIME: None,
+    Kind.ZONED_DATETIME: None,
+    Kind.NAIVE_DATETIME: None,
+}
+
+
 def _ts_to_sqlite(value: dt.datetime) -> str:
     return pg_ts(value)
 
@@ -172,22 +181,22 @@ TO_SQLITE: dict[Kind, Fn | None] = {
 RowsFn = Callable[[list[tuple[Any, ...]]], list[Any]]
 
 
-def row_mapper(table: TableInfo, table_of_fns: dict[Kind, Fn | None]) -> RowsFn:
-    """A function that applies the per-column functions to a batch of rows.
+ColumnsFn = Callable[[list[tuple[Any, ...]]], list[tuple[Any, ...]]]
 
-    Column-wise: the batch is transposed (C speed), each column that needs it is mapped
-    in one comprehension, and the rows zipped back as tuples (so their ``repr``, which is
-    what is hashed, is the same whichever side they came from).
+
+def column_mapper(table: TableInfo, table_of_fns: dict[Kind, Fn | None]) -> ColumnsFn:
+    """Batch of rows -> its columns (tuples), each in canonical form.
+
+    Column-wise work: the batch is transposed (C speed) and each column that needs it is
+    mapped in one comprehension. The checksum hashes these columns batch by batch.
     """
     steps = [
         (i, fn) for i, c in enumerate(table.columns) if (fn := table_of_fns[c.kind]) is not None
     ]
-    if not steps:
-        return list
 
-    def apply(rows: list[tuple[Any, ...]]) -> list[Any]:
+    def apply(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         if not rows:
-            return []
+            return [() for _ in table.columns]
         columns = list(zip(*rows, strict=True))
         for i, fn in steps:
             if fn is _sqlite_ts:
@@ -195,7 +204,17 @@ def row_mapper(table: TableInfo, table_of_fns: dict[Kind, Fn | None]) -> RowsFn:
                 columns[i] = tuple([v if v is None or len(v) == 26 else fn(v) for v in columns[i]])
             else:
                 columns[i] = tuple([None if v is None else fn(v) for v in columns[i]])
-        return list(zip(*columns, strict=True))
+        return columns
+
+    return apply
+
+
+def row_mapper(table: TableInfo, table_of_fns: dict[Kind, Fn | None]) -> RowsFn:
+    """Batch of rows -> the same rows in canonical form (tuples, so ``repr`` matches)."""
+    to_columns = column_mapper(table, table_of_fns)
+
+    def apply(rows: list[tuple[Any, ...]]) -> list[Any]:
+        return list(zip(*to_columns(rows), strict=True)) if rows else []
 
     return apply
 

@@ -16,9 +16,11 @@ from levqor_desktop.core.migrate import normalize
 from levqor_desktop.core.migrate.copy import BATCH_ROWS, pg_batches
 from levqor_desktop.core.migrate.keys import Key, pg_order, range_where, sqlite_order
 from levqor_desktop.core.migrate.parallel import PgSnapshot, export_snapshot
-from levqor_desktop.core.migrate.tables import TableInfo
+from levqor_desktop.core.migrate.tables import ColumnInfo, Kind, TableInfo
 
 Rows = list[tuple[Any, ...]]
+#: One batch as its columns, each a tuple of canonical values.
+Columns = list[tuple[Any, ...]]
 
 
 class Side(Protocol):
@@ -30,6 +32,12 @@ class Side(Protocol):
         self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
     ) -> Iterator[Rows]:
         """Canonical rows in key order."""
+        ...
+
+    def columns(
+        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+    ) -> Iterator[tuple[int, Columns]]:
+        """Batches of (row count, canonical columns) in key order."""
         ...
 
     def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
@@ -53,14 +61,25 @@ class SqliteSide:
     def batches(
         self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
     ) -> Iterator[Rows]:
-        where, params = range_where(table, lo, hi, postgres=False)
         mapper = normalize.row_mapper(table, normalize.SQLITE)
+        for batch in self._raw(table, lo, hi):
+            yield mapper(batch)
+
+    def columns(
+        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+    ) -> Iterator[tuple[int, Columns]]:
+        mapper = normalize.column_mapper(table, normalize.SQLITE)
+        for batch in self._raw(table, lo, hi):
+            yield len(batch), mapper(batch)
+
+    def _raw(self, table: TableInfo, lo: Key | None, hi: Key | None) -> Iterator[Rows]:
+        where, params = range_where(table, lo, hi, postgres=False)
         order = sqlite_order(table)
         cursor = self.conn.execute(
             f"SELECT {table.column_list} FROM {table.quoted} {where} ORDER BY {order}", params
         )
         while batch := cursor.fetchmany(BATCH_ROWS):
-            yield mapper(batch)
+            yield batch
 
     def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
         where, params = range_where(table, lo, hi, postgres=False)
@@ -73,6 +92,19 @@ class SqliteSide:
 
     def canonical_key(self, table: TableInfo, row: tuple[Any, ...]) -> Key:
         return tuple(row[i] for i in table.pk_positions)
+
+
+#: The server prints timestamps in the canonical form itself (fixed six-digit fraction,
+#: UTC): the same text SQLite holds, without a Python call per value.
+_TS_FORMAT = "'YYYY-MM-DD HH24:MI:SS.US'"
+
+
+def _printed(col: ColumnInfo) -> str:
+    if col.kind in (Kind.UTC_DATETIME, Kind.ZONED_DATETIME):
+        return f"to_char({col.quoted} AT TIME ZONE 'UTC', {_TS_FORMAT})"
+    if col.kind is Kind.NAIVE_DATETIME:
+        return f"to_char({col.quoted}, {_TS_FORMAT})"
+    return col.quoted
 
 
 class PostgresSide:
@@ -94,10 +126,21 @@ class PostgresSide:
     def batches(
         self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
     ) -> Iterator[Rows]:
-        where, params = range_where(table, lo, hi, postgres=True)
-        mapper = normalize.row_mapper(table, normalize.POSTGRES)
-        for batch in pg_batches(self.conn, table, where, params):
+        mapper = normalize.row_mapper(table, normalize.POSTGRES_PRINTED)
+        for batch in self._raw(table, lo, hi):
             yield mapper(batch)
+
+    def columns(
+        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+    ) -> Iterator[tuple[int, Columns]]:
+        mapper = normalize.column_mapper(table, normalize.POSTGRES_PRINTED)
+        for batch in self._raw(table, lo, hi):
+            yield len(batch), mapper(batch)
+
+    def _raw(self, table: TableInfo, lo: Key | None, hi: Key | None) -> Iterator[Rows]:
+        where, params = range_where(table, lo, hi, postgres=True)
+        select = ", ".join(_printed(c) for c in table.columns)
+        yield from pg_batches(self.conn, table, where, params, select)
 
     def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
         where, params = range_where(table, lo, hi, postgres=True)

@@ -102,13 +102,22 @@ def digest(
     hi: Key | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> Digest:
+    """Rows and SHA-256 of a table (or key range), hashed column by column per batch.
+
+    Both sides read in batches of the same size (``BATCH_ROWS``) in the same key order,
+    so equal rows give equal batches; each canonical column tuple is hashed whole
+    (one ``repr`` per column instead of one per row).
+    """
     h = hashlib.sha256()
     n = 0
-    for batch in side.batches(table, lo, hi):
-        h.update(("\n".join(map(repr, batch)) + "\n").encode("utf-8", "surrogatepass"))
-        n += len(batch)
+    for count, columns in side.columns(table, lo, hi):
+        h.update(f"{count}\n".encode())
+        for column in columns:
+            h.update(repr(column).encode("utf-8", "surrogatepass"))
+            h.update(b"\x1e")
+        n += count
         if on_rows is not None:
-            on_rows(len(batch))
+            on_rows(count)
     return Digest(n, h.hexdigest())
 
 
