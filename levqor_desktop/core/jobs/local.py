@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from levqor_desktop.core.jobs import store
 from levqor_desktop.core.jobs.contracts import Clock, Services
 from levqor_desktop.core.jobs.heartbeat import HEARTBEAT_S, Heartbeat, WorkerBoard
 from levqor_desktop.core.jobs.runner import JobRunner, RunReport
+from levqor_desktop.core.jobs.store import ClaimedJob
 from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.core.status import QueueStatus
 from levqor_desktop.errors import ValidationError
@@ -27,6 +29,9 @@ from levqor_desktop.errors import ValidationError
 log = logging.getLogger("levqor.queue.local")
 
 MAX_THREADS = 64
+#: Jobs one thread may claim at once, and below which run time a job counts as short.
+MAX_BATCH = 16
+FAST_JOB_S = 0.01
 
 
 class LocalPool:
@@ -63,6 +68,8 @@ class LocalPool:
         self._cancels: dict[int, threading.Event] = {}
         #: Called (on the worker thread) after each job's run: the window and tests listen.
         self.listeners: list[Callable[[RunReport], None]] = []
+        #: worker id -> how many jobs it claims next time (see _run_one)
+        self._batch: dict[str, int] = {}
         #: job id -> number of the thread running it
         self._job_threads: dict[int, int] = {}
 
@@ -188,16 +195,49 @@ class LocalPool:
             self.board.unregister(worker_id)
 
     def _run_one(self, worker_id: str) -> bool:
-        """Claim and run one job; False when there was nothing to do."""
+        """Claim and run a few jobs; False when there was nothing to do.
+
+        Each thread claims one job at a time while jobs take a while; when they are very
+        short it claims a few at once (up to MAX_BATCH), so a flood of tiny jobs does not
+        pay one claim transaction each. Jobs still waiting in a batch at shutdown go back.
+        """
         if self.services.maintenance_active():
             return False
+        batch = self._batch.get(worker_id, 1)
         try:
-            job = store.claim_next(self.db, worker_id, self.clock(), "local")
+            jobs = store.claim_many(self.db, worker_id, self.clock(), "local", batch)
         except Exception:
             log.exception("claiming a job failed; retrying after %.1f s", self.poll_s)
             return False
-        if job is None:
+        if not jobs:
             return False
+        started = time.perf_counter()
+        # In a batch the jobs' ends are written together at its end (one transaction);
+        # a crash before that re-runs them, as at-least-once allows.
+        deferred: list[store.Finish] | None = [] if len(jobs) > 1 else None
+        reports: list[tuple[RunReport, bool | None]] = []
+        for n, job in enumerate(jobs):
+            if self._stopping:
+                for waiting in jobs[n:]:
+                    store.release(self.db, waiting.id, worker_id)
+                break
+            reports.append(self._run_claimed(worker_id, job, deferred))
+        if deferred:
+            store.finish_many(self.db, worker_id, deferred)
+        for report, ok in reports:
+            self.board.idle(worker_id, ok=ok)
+            for listener in list(self.listeners):
+                try:
+                    listener(report)
+                except Exception:
+                    log.exception("a job listener failed")
+        each = (time.perf_counter() - started) / len(jobs)
+        self._batch[worker_id] = min(batch * 2, MAX_BATCH) if each < FAST_JOB_S else 1
+        return True
+
+    def _run_claimed(
+        self, worker_id: str, job: ClaimedJob, deferred: list[store.Finish] | None
+    ) -> tuple[RunReport, bool | None]:
         cancel = threading.Event()
         with self._cond:
             self._cancels[job.id] = cancel
@@ -205,7 +245,7 @@ class LocalPool:
         self.board.busy(worker_id, job.id)
         ok: bool | None = None
         try:
-            report = self.runner.run(job, worker_id, cancel.is_set, self._shutting_down)
+            report = self.runner.run(job, worker_id, cancel.is_set, self._shutting_down, deferred)
             ok = report.status is JobStatus.SUCCEEDED if report.status is not None else None
         except Exception as exc:
             log.exception("job %s crashed the runner", job.id)
@@ -215,13 +255,7 @@ class LocalPool:
             with self._cond:
                 self._cancels.pop(job.id, None)
                 self._job_threads.pop(job.id, None)
-            self.board.idle(worker_id, ok=ok)
-        for listener in list(self.listeners):
-            try:
-                listener(report)
-            except Exception:
-                log.exception("a job listener failed")
-        return True
+        return report, ok
 
     def _refresh_cancels(self) -> None:
         """Cancels asked for by other processes reach running jobs with the heartbeat."""

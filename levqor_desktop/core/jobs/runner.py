@@ -120,16 +120,23 @@ class JobRunner:
         worker_id: str,
         cancelled: Callable[[], bool] = lambda: False,
         shutting_down: Callable[[], bool] = lambda: False,
+        deferred: list[store.Finish] | None = None,
     ) -> RunReport:
         """Run ``job`` (already claimed by ``worker_id``) to its next resting state.
 
         ``cancelled`` turns true when an operator cancels the job; ``shutting_down`` when
-        the worker stops: the job then goes back to the queue as it was.
+        the worker stops: the job then goes back to the queue as it was. With
+        ``deferred``, the job's end is appended there for the caller to write together
+        with others (:func:`store.finish_many`) instead of being written now.
         """
+
+        def end(status: JobStatus, error: str | None, step: StepResult | None = None) -> RunReport:
+            return self._end(job, worker_id, status, error, step=step, deferred=deferred)
+
         try:
             workflow = self.loader.load(job)
         except LevqorError as exc:
-            return self._end(job, worker_id, JobStatus.FAILED, f"cannot load the workflow: {exc}")
+            return end(JobStatus.FAILED, f"cannot load the workflow: {exc}")
         completed = {} if job.fresh else store.succeeded_steps(self.db, job.id)
         state = _RunState(last_index=len(workflow.steps) - 1)
         steps = {s.id: s for s in workflow.steps}
@@ -186,15 +193,15 @@ class JobRunner:
             log.warning("job %s was taken from worker %s while it ran", job.id, worker_id)
             return RunReport(job.id, None)
         except LevqorError as exc:  # inputs no longer valid for this version, etc.
-            return self._end(job, worker_id, JobStatus.FAILED, str(exc), step=state.pending)
+            return end(JobStatus.FAILED, str(exc), state.pending)
         if outcome.status == "succeeded":
-            return self._end(job, worker_id, JobStatus.SUCCEEDED, None, step=state.pending)
+            return end(JobStatus.SUCCEEDED, None, state.pending)
         if outcome.status == "canceled" and not (state.cancel_seen or cancelled()):
             # Stopped by a shutdown, not an operator: release it for another worker.
             store.release(self.db, job.id, worker_id)
             return RunReport(job.id, JobStatus.QUEUED, "released at shutdown")
         if outcome.status == "canceled":
-            return self._end(job, worker_id, JobStatus.CANCELED, "canceled", step=state.pending)
+            return end(JobStatus.CANCELED, "canceled", state.pending)
         error = f"step {outcome.failed_step}: {outcome.error}"
         retry = state.last_kind not in PERMANENT_KINDS and job.attempts < job.max_attempts
         if retry and not is_cancelled():
@@ -203,7 +210,7 @@ class JobRunner:
                 log.info("job %s attempt %d failed; retry at %s", job.id, job.attempts, when)
                 return RunReport(job.id, JobStatus.QUEUED, error)
             return RunReport(job.id, None)
-        return self._end(job, worker_id, JobStatus.FAILED, error, step=state.pending)
+        return end(JobStatus.FAILED, error, state.pending)
 
     def fail_unexpectedly(self, job: ClaimedJob, worker_id: str, error: str) -> RunReport:
         """End a job whose run raised something the runner did not expect (a bug, a timeout)."""
@@ -219,9 +226,12 @@ class JobRunner:
         error: str | None,
         *,
         step: StepResult | None = None,
+        deferred: list[store.Finish] | None = None,
     ) -> RunReport:
         now = self.clock()
-        if not store.finish(self.db, job.id, worker_id, status, now, error=error, step=step):
+        if deferred is not None:
+            deferred.append(store.Finish(job.id, status, now, error, step))
+        elif not store.finish(self.db, job.id, worker_id, status, now, error=error, step=step):
             return RunReport(job.id, None)
         metrics = self.services.metrics
         if metrics is not None:

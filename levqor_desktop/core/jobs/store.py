@@ -112,9 +112,9 @@ _RESULT_TYPES: dict[str, TypeEngine[Any]] = {
 def _claim_sql(lock: str) -> TextualSelect:
     return (
         text(
-            f"UPDATE jobs SET {_CLAIM_SET} WHERE id = (SELECT id FROM jobs "
+            f"UPDATE jobs SET {_CLAIM_SET} WHERE id IN (SELECT id FROM jobs "
             f"WHERE backend = :backend AND {_RUNNABLE_SQL} "
-            f"ORDER BY priority DESC, id LIMIT 1{lock}) RETURNING {_RETURNING_SQL}"
+            f"ORDER BY priority DESC, id LIMIT :n{lock}) RETURNING {_RETURNING_SQL}"
         )
         .bindparams(*_TYPES)
         .columns(**_RESULT_TYPES)
@@ -142,12 +142,32 @@ _TOUCH = (
 )
 _UPSERT_STEP = text(
     "INSERT INTO job_steps (job_id, step_id, step_index, status, attempts, started_at, "
-    "finished_at, output, error) VALUES (:id, :step_id, :step_index, :status, :attempts, "
-    ":started_at, :finished_at, :output, :error) ON CONFLICT (job_id, step_id) DO UPDATE SET "
+    "finished_at, output, error) VALUES (:id, :step_id, :step_index, :step_status, "
+    ":step_attempts, :started_at, :finished_at, :output, :step_error) "
+    "ON CONFLICT (job_id, step_id) DO UPDATE SET "
     "step_index = excluded.step_index, status = excluded.status, attempts = excluded.attempts, "
     "started_at = excluded.started_at, finished_at = excluded.finished_at, "
     "output = excluded.output, error = excluded.error"
 ).bindparams(
+    bindparam("started_at", type_=_T),
+    bindparam("finished_at", type_=_T),
+    bindparam("output", type_=JSON(none_as_null=True)),
+)
+_STEP_SET = (
+    "step_index = excluded.step_index, status = excluded.status, attempts = excluded.attempts, "
+    "started_at = excluded.started_at, finished_at = excluded.finished_at, "
+    "output = excluded.output, error = excluded.error"
+)
+#: PostgreSQL: end the job and write its last step in one statement (a data-modifying CTE).
+_FINISH_WITH_STEP = text(
+    "WITH f AS (UPDATE jobs SET status = :status, finished_at = :now, heartbeat_at = :now, "
+    f"error = :error WHERE {_MINE} RETURNING id) "
+    "INSERT INTO job_steps (job_id, step_id, step_index, status, attempts, started_at, "
+    "finished_at, output, error) SELECT f.id, :step_id, :step_index, :step_status, "
+    ":step_attempts, :started_at, :finished_at, :output, :step_error FROM f "
+    f"ON CONFLICT (job_id, step_id) DO UPDATE SET {_STEP_SET} RETURNING job_id"
+).bindparams(
+    bindparam("now", type_=_T),
     bindparam("started_at", type_=_T),
     bindparam("finished_at", type_=_T),
     bindparam("output", type_=JSON(none_as_null=True)),
@@ -177,20 +197,36 @@ class _Writer:
         self.engine = (
             db.engine.execution_options(sqlite_immediate=True) if db.is_sqlite else db.engine
         )
+        # One statement is its own transaction: on PostgreSQL, autocommit saves the
+        # BEGIN and COMMIT round trips (two of three) of a single-statement write.
+        self.single = (
+            self.engine
+            if db.is_sqlite
+            else db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
 
 _WRITERS: weakref.WeakKeyDictionary[Database, _Writer] = weakref.WeakKeyDictionary()
 _WRITERS_LOCK = threading.Lock()
 
 
-@contextlib.contextmanager
-def writing(db: Database) -> Iterator[Connection]:
-    """A write transaction on a Core connection (serialised in-process on SQLite)."""
+def _writer(db: Database) -> _Writer:
     with _WRITERS_LOCK:
         writer = _WRITERS.get(db)
         if writer is None:
             writer = _WRITERS[db] = _Writer(db)
-    with writer.lock, writer.engine.begin() as conn:
+        return writer
+
+
+@contextlib.contextmanager
+def writing(db: Database, *, single: bool = False) -> Iterator[Connection]:
+    """A write transaction on a Core connection (serialised in-process on SQLite).
+
+    ``single``: the block runs exactly one statement (autocommit on PostgreSQL).
+    """
+    writer = _writer(db)
+    engine = writer.single if single else writer.engine
+    with writer.lock, engine.begin() as conn:
         yield conn
 
 
@@ -200,17 +236,24 @@ def _claimed(row: Any) -> ClaimedJob | None:
 
 def claim_next(db: Database, worker_id: str, now: dt.datetime, backend: str) -> ClaimedJob | None:
     """Take the most urgent runnable job of ``backend``, or None."""
+    found = claim_many(db, worker_id, now, backend, 1)
+    return found[0] if found else None
+
+
+def claim_many(
+    db: Database, worker_id: str, now: dt.datetime, backend: str, limit: int
+) -> list[ClaimedJob]:
+    """Take up to ``limit`` of the most urgent runnable jobs at once (oldest first)."""
     stmt = _CLAIM_SQLITE if db.is_sqlite else _CLAIM_PG
-    with writing(db) as conn:
-        row = conn.execute(
-            stmt, {"worker": worker_id, "now": now, "yes": True, "backend": backend}
-        ).first()
-    return _claimed(row)
+    params = {"worker": worker_id, "now": now, "yes": True, "backend": backend, "n": limit}
+    with writing(db, single=True) as conn:
+        rows = conn.execute(stmt, params).all()
+    return sorted((ClaimedJob(*row) for row in rows), key=lambda job: job.id)
 
 
 def claim_by_id(db: Database, job_id: int, worker_id: str, now: dt.datetime) -> ClaimedJob | None:
     """Take one named job if it is runnable now (the rq worker's claim)."""
-    with writing(db) as conn:
+    with writing(db, single=True) as conn:
         row = conn.execute(
             _CLAIM_ID, {"worker": worker_id, "now": now, "yes": True, "id": job_id}
         ).first()
@@ -235,21 +278,21 @@ class StepResult:
     error: str | None
 
 
+def _step_params(step: StepResult) -> dict[str, Any]:
+    return {
+        "step_id": step.step_id,
+        "step_index": step.index,
+        "step_status": step.status.value,
+        "step_attempts": step.attempts,
+        "started_at": step.started_at,
+        "finished_at": step.finished_at,
+        "output": step.output,
+        "step_error": step.error,
+    }
+
+
 def _upsert_step(conn: Connection, job_id: int, step: StepResult) -> None:
-    conn.execute(
-        _UPSERT_STEP,
-        {
-            "id": job_id,
-            "step_id": step.step_id,
-            "step_index": step.index,
-            "status": step.status.value,
-            "attempts": step.attempts,
-            "started_at": step.started_at,
-            "finished_at": step.finished_at,
-            "output": step.output,
-            "error": step.error,
-        },
-    )
+    conn.execute(_UPSERT_STEP, {"id": job_id, **_step_params(step)})
 
 
 def record_step(db: Database, job_id: int, worker_id: str, step: StepResult) -> bool | None:
@@ -276,12 +319,52 @@ def finish(
 ) -> bool:
     """End the job (and write its last step in the same transaction); False if not ours."""
     params = {"id": job_id, "worker": worker_id, "status": status.value, "now": now, "error": error}
+    if step is None or not db.is_sqlite:
+        # One statement (on PostgreSQL the step is written by the same statement).
+        with writing(db, single=True) as conn:
+            if step is None:
+                return bool(conn.execute(_FINISH, params).rowcount == 1)
+            return (
+                conn.execute(_FINISH_WITH_STEP, {**params, **_step_params(step)}).first()
+                is not None
+            )
     with writing(db) as conn:
         if conn.execute(_FINISH, params).rowcount != 1:
             return False
-        if step is not None:
-            _upsert_step(conn, job_id, step)
+        _upsert_step(conn, job_id, step)
     return True
+
+
+@dataclass(frozen=True)
+class Finish:
+    """A job's end, waiting to be written with others (see :func:`finish_many`)."""
+
+    job_id: int
+    status: JobStatus
+    at: dt.datetime
+    error: str | None
+    step: StepResult | None
+
+
+def finish_many(db: Database, worker_id: str, ends: list[Finish]) -> list[bool]:
+    """Write several jobs' ends in one transaction (a batch of short jobs)."""
+    done: list[bool] = []
+    if not ends:
+        return done
+    with writing(db) as conn:
+        for end in ends:
+            params = {
+                "id": end.job_id,
+                "worker": worker_id,
+                "status": end.status.value,
+                "now": end.at,
+                "error": end.error,
+            }
+            mine = conn.execute(_FINISH, params).rowcount == 1
+            if mine and end.step is not None:
+                _upsert_step(conn, end.job_id, end.step)
+            done.append(mine)
+    return done
 
 
 def retry_later(
