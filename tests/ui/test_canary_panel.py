@@ -15,6 +15,7 @@ from levqor_desktop.core.canary import CHECKS, AutoOutcome, Status, Verdict
 from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.jobs.heartbeat import WorkerBoard
 from levqor_desktop.core.models import utcnow
+from levqor_desktop.core.opsapi.server import build_ops_server
 from levqor_desktop.ui.canary_dialogs import ApiKeysDialog
 from levqor_desktop.ui.canary_notify import CanaryNotifier
 from levqor_desktop.ui.main_window import MainWindow
@@ -133,3 +134,31 @@ def test_api_keys_dialog_shows_a_new_key_once(qtbot: QtBot, canary_window: MainW
     qtbot.mouseClick(dialog.revoke_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.message.text().startswith("Revoked"), timeout=10_000)
     assert app.api_keys.authenticate(dialog.shown_key.text()) is None
+
+
+def test_a_saved_deployment_is_checked_through_its_api(
+    qtbot: QtBot, canary_window: MainWindow
+) -> None:
+    panel = open_panel(canary_window)
+    app = canary_window.app
+    assert app is not None and app.actor is not None
+    key = app.api_keys.create(app.actor, name="panel").key
+    server = build_ops_server(app, port=0)
+    server.start()
+    try:
+        assert server.url is not None
+        saved = app.canary.add_deployment(app.actor, "itself", server.url, api_key=key)
+        assert saved.api_key_secret and app.secrets.get(saved.api_key_secret) == key
+        panel.reload()
+        qtbot.waitUntil(lambda: panel.target.count() == 2, timeout=10_000)
+        panel.target.setCurrentIndex(1)
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.last_report is not None and not panel.running, timeout=30_000)
+    finally:
+        server.stop()
+    report = panel.last_report
+    assert report is not None and report.target_label == "itself"
+    assert report.target.startswith("http://127.0.0.1:")
+    health = report.results[0]
+    assert health.status is Status.PASS and "answers" in health.summary
+    assert "itself" in panel.verdict.text()
