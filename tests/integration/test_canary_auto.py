@@ -125,7 +125,7 @@ def test_a_failing_migration_switch_is_rolled_back(home: Path, pg_url: str) -> N
         assert rate.status is Status.FAIL and rate.value == pytest.approx(50.0)
         run = app.canary.history(app.actor, limit=1)[0]
         assert run.change == f"database switch to {target.display}"
-        assert run.rollback is not None and "rolled the switch back" in run.rollback
+        assert run.rollback is not None and "rolls the switch back" in run.rollback
     finally:
         app.close()
 

@@ -155,8 +155,9 @@ class AutoCanary:
 
     def watch_migrations(self, migrations: SwitchHooks, open_check: SwitchCheck) -> None:
         """Check each database switch on the switching thread, against the new database
-        (``open_check(switch_result)`` gives the run and where to record the rollback);
-        the migration service rolls the switch back itself when told it failed."""
+        (``open_check(switch_result, change)`` gives the run and where to record the
+        rollback); the migration service rolls the switch back itself when told it failed,
+        or when the canary could not run at all."""
 
         def switched(result: Any) -> bool | None:
             if not self._enabled():
@@ -166,7 +167,7 @@ class AutoCanary:
                 "migration",
                 f"database switch to {target}",
                 self._default_actor(),
-                lambda _reason: "the migration service rolled the switch back to SQLite",
+                lambda _reason: "the migration service rolls the switch back to SQLite",
             )
             with open_check(result, change) as (run, record):
                 outcome = self.check_now(change, run, record=record)
