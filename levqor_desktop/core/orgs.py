@@ -99,6 +99,32 @@ class OrgService:
             )
             return [MemberView(u.id, u.display_name, u.email_sha256, r) for u, r in rows]
 
+    def directory(self) -> list[tuple[OrgView, list[MemberView]]]:
+        """Every organization (only the default one when off) with its members: the
+        choices of "who acts" in the window, which runs on the operator's own machine."""
+        with self.db.session() as session:
+            query = select(Organization).order_by(Organization.id)
+            if not self.multi_tenant:
+                query = query.where(Organization.slug == DEFAULT_ORG_SLUG)
+            orgs = session.scalars(query).all()
+            rows = session.execute(
+                select(Membership.org_id, User, Membership.role)
+                .join(User, User.id == Membership.user_id)
+                .order_by(User.display_name, User.id)
+            ).all()
+            members: dict[int, list[MemberView]] = {}
+            for org_id, user, role in rows:
+                members.setdefault(org_id, []).append(
+                    MemberView(user.id, user.display_name, user.email_sha256, role)
+                )
+            return [
+                (
+                    OrgView(o.id, o.slug, o.name, None, len(members.get(o.id, []))),
+                    members.get(o.id, []),
+                )
+                for o in orgs
+            ]
+
     def find_org(self, session: Session, ref: str | int) -> Organization:
         text = str(ref).strip()
         org = session.scalar(select(Organization).where(Organization.slug == text))

@@ -23,10 +23,11 @@ def format_amount(metric: Metric, amount: int) -> str:
 
 
 def format_usd(micro: int) -> str:
-    """Dollars with cents, and up to six decimals when a fraction of a cent matters."""
-    if micro % 10_000 == 0:
+    """Dollars with cents; below a dollar, up to six decimals when fractions of a cent
+    matter (AI calls cost that little)."""
+    if abs(micro) >= MICRO or micro % 10_000 == 0:
         return f"${micro / MICRO:,.2f}"
-    text = f"{micro / MICRO:,.6f}".rstrip("0")
+    text = f"{micro / MICRO:.6f}".rstrip("0")
     return f"${text}"
 
 
