@@ -12,6 +12,7 @@ from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.models import Role
 from levqor_desktop.core.models.usage import Metric, Period
 from levqor_desktop.errors import NotFoundError
+from levqor_desktop.resources import resources_dir
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -64,3 +65,25 @@ def test_one_orgs_usage_is_invisible_to_another(any_app: App) -> None:
     with pytest.raises(NotFoundError, match="not a member"):
         any_app.orgs.remove_member(acme, "eve@example.com")
     assert [o.slug for o in any_app.orgs.organizations(eve)] == ["umbrella"]
+
+
+def test_one_orgs_jobs_workflows_and_credentials_are_invisible_to_another(any_app: App) -> None:
+    owner = any_app.actor
+    assert owner is not None
+    any_app.orgs.create(owner, "acme", "Acme")
+    acme = any_app.orgs.actor_for(owner.user_id, "acme")
+    source = (resources_dir() / "examples" / "offline-transform-demo.json").read_text("utf-8")
+    any_app.workflows.save(acme, source)
+    job = any_app.jobs.enqueue(acme, "offline-transform-demo")
+    any_app.connectors.save_account(acme, "slack", "main", {"bot_token": "xoxb-acme-secret"})
+    # Acme sees its own rows ...
+    assert [w.name for w in any_app.workflows.list(acme)] == ["offline-transform-demo"]
+    assert [j.id for j in any_app.jobs.list(acme).rows] == [job.id]
+    assert [a.label for a in any_app.connectors.accounts(acme)] == ["main"]
+    # ... the same user acting in the default organization sees none of them.
+    assert any_app.workflows.list(owner) == []
+    assert any_app.jobs.list(owner).rows == []
+    assert any_app.jobs.list(owner).total == 0
+    assert any_app.connectors.accounts(owner) == []
+    with pytest.raises(NotFoundError):
+        any_app.jobs.get(owner, job.id)
