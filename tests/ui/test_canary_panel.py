@@ -22,7 +22,7 @@ from levqor_desktop.ui.main_window import MainWindow
 from levqor_desktop.ui.panels.canary import CanaryPanel
 from tests.conftest import make_settings
 from tests.helpers.memory_keyring import MemoryKeyring
-from tests.integration.canary_support import free_port
+from tests.integration.canary_support import free_port, redis_server
 
 pytestmark = pytest.mark.ui
 
@@ -106,7 +106,7 @@ def test_a_reverted_risky_change_is_shown_and_notified(
         outcome = blocker.args[0]
         assert isinstance(outcome, AutoOutcome) and outcome.reverted
         assert "reverted NEW_QUEUE_ENABLED" in panel.rollback.text()
-        assert not panel.revert_button.isVisible()
+        assert panel.revert_button.isHidden()
         qtbot.waitUntil(lambda: len(notes) == 1, timeout=10_000)
         assert notes[0][0] == "Canary fail after NEW_QUEUE_ENABLED on"
         assert not app.flags.enabled(FlagName.NEW_QUEUE_ENABLED)
@@ -162,3 +162,33 @@ def test_a_saved_deployment_is_checked_through_its_api(
     health = report.results[0]
     assert health.status is Status.PASS and "answers" in health.summary
     assert "itself" in panel.verdict.text()
+
+
+def test_a_marginal_change_offers_the_revert_in_the_panel(
+    qtbot: QtBot, home: Path, qsettings: QSettings
+) -> None:
+    with redis_server() as (redis_url, _proc):
+        settings = make_settings(home, LEVQOR_METRICS_PORT="0", REDIS_URL=redis_url)
+        win = MainWindow(lambda: build_app(settings, secret_backend=MemoryKeyring()),
+                         settings=qsettings)  # fmt: skip
+        qtbot.addWidget(win)
+        with qtbot.waitSignal(win.app_ready, timeout=20_000):
+            win.start()
+        try:
+            panel = open_panel(win)
+            app = win.app
+            assert app is not None and app.actor is not None
+            app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+            with qtbot.waitSignal(panel.auto_outcome, timeout=30_000):
+                # Redis answers but no RQ worker runs: marginal, so the revert is offered.
+                app.flag_service.set(app.actor, FlagName.NEW_QUEUE_ENABLED, True, "try RQ")
+            assert not panel.revert_button.isHidden() and "offered" in panel.rollback.text()
+            assert app.flags.enabled(FlagName.NEW_QUEUE_ENABLED)
+            qtbot.mouseClick(panel.revert_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: panel.revert_button.isHidden(), timeout=10_000)
+            assert not app.flags.enabled(FlagName.NEW_QUEUE_ENABLED)
+            assert "reverted NEW_QUEUE_ENABLED" in panel.rollback.text()
+        finally:
+            assert win.app is not None
+            win.app.canary.auto.wait_idle(30)
+            win.shutdown()
