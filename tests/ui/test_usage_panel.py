@@ -194,3 +194,20 @@ def test_the_actor_selector_switches_who_acts(qtbot, team: App) -> None:  # type
     assert team.actor is not None
     assert (team.actor.org_id, team.actor.role) == (acme.id, Role.OWNER)
     bridge.close()
+
+
+def test_crossing_a_threshold_notifies_once(qtbot, usage_panel, team: App) -> None:  # type: ignore[no-untyped-def]
+    panel, window = usage_panel
+    owner = team.actor
+    assert owner is not None
+    team.usage.record(owner, Metric.CONNECTOR_CALLS, 5)  # 85 %: still the 75 % band
+    _reload(qtbot, panel)
+    assert not any("Usage alert" in m for m in window.messages)
+    team.usage.record(owner, Metric.CONNECTOR_CALLS, 15)  # 100 %
+    _reload(qtbot, panel)
+    _reload(qtbot, panel)
+    alerts = [m for m in window.messages if m.startswith("Usage alert")]
+    assert alerts == [
+        "Usage alert: the hard limit of 100 connector calls per month for organization "
+        "'Default organization' is at 100%"
+    ]

@@ -197,6 +197,7 @@ class UsagePanel(Panel):
         if current is not None and snapshot.actor != current:
             self.refresh()  # the acting user or organization changed meanwhile
             return
+        self._alert(snapshot)
         self.snapshot = snapshot
         who = "" if snapshot.user_id is None else " · one member"
         self.title.setText(f"Usage · {snapshot.org_name}{who}")
@@ -210,6 +211,19 @@ class UsagePanel(Panel):
         self.users_model.set_entries(snapshot.top_users)
         self._show_graph()
         self._gate()
+
+    def _alert(self, snapshot: UsageSnapshot) -> None:
+        """Notify once when a limit crosses 50, 75 or 100 % while the panel watches."""
+        before = self.snapshot
+        if before is None or before.actor != snapshot.actor:
+            return
+        seen = {s.limit.id: s.level for s in before.statuses}
+        for status in snapshot.statuses:
+            level = status.level
+            if level > seen.get(status.limit.id, level):
+                self.ctx.window.notify(
+                    "Usage alert", f"{status.limit.describe()} is at {status.fraction:.0%}"
+                )
 
     def _fill_scope(self, snapshot: UsageSnapshot) -> None:
         wanted = [(None, "Whole organization")] + [
