@@ -17,6 +17,7 @@ from levqor_desktop.core.orgs import MemberView, OrgView
 from levqor_desktop.core.permissions import Permission, allowed, minimum_role
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.ui.bridge import Bridge
+from levqor_desktop.ui.panels.base import Panel
 
 if TYPE_CHECKING:
     from levqor_desktop.app import App
@@ -162,10 +163,29 @@ class ActorSelector(QWidget):
 
 
 def install_actor_selector(window: MainWindow) -> ActorSelector:
-    """Put the selector in the window's toolbar; it fills once the App is ready."""
+    """Put the selector in the window's toolbar; it fills once the App is ready.
+
+    Switching actor reloads the visible panel; changes made in the Organizations panel
+    reload the selector's lists.
+    """
     selector = ActorSelector(window.bridge)
     window.add_toolbar_widget(selector)
     window.app_ready.connect(selector.attach)
     if window.app is not None:
         selector.attach(window.app)
+
+    def panel_created(key: str) -> None:
+        panel = window.panel(key)
+        changed = getattr(panel, "changed", None)
+        if key == "orgs" and changed is not None:
+            changed.connect(selector.refresh)
+
+    def reload_visible(_actor: Actor) -> None:
+        panel = window.pages.currentWidget()
+        if isinstance(panel, Panel):
+            panel.on_hidden()
+            panel.on_shown()
+
+    window.panel_created.connect(panel_created)
+    selector.actor_changed.connect(reload_visible)
     return selector

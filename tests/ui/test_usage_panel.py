@@ -13,7 +13,7 @@ from levqor_desktop.app import App
 from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.models import Role
 from levqor_desktop.core.models.usage import Enforcement, Metric, Period
-from levqor_desktop.ui.actor_selector import ActorSelector
+from levqor_desktop.ui.actor_selector import ActorSelector, install_actor_selector
 from levqor_desktop.ui.bridge import Bridge
 from levqor_desktop.ui.panels.organizations import NewMember, OrganizationsPanel
 from levqor_desktop.ui.panels.usage import UsagePanel
@@ -211,3 +211,30 @@ def test_crossing_a_threshold_notifies_once(qtbot, usage_panel, team: App) -> No
         "Usage alert: the hard limit of 100 connector calls per month for organization "
         "'Default organization' is at 100%"
     ]
+
+
+def test_the_selector_in_the_main_window_regates_the_visible_panel(
+    qtbot, window, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    app = window.app
+    app.flags.set(FlagName.MULTI_TENANT_ENABLED, True)
+    owner = app.actor
+    app.orgs.add_member(owner, "vic@example.com", "Vic", Role.VIEWER)
+    selector = install_actor_selector(window)
+    qtbot.waitUntil(lambda: selector.user_box.count() == 2, timeout=10_000)
+    with qtbot.waitSignal(window.panel_created, timeout=10_000):
+        window.show_panel("usage")
+    panel = window.panel("usage")
+    assert isinstance(panel, UsagePanel)
+    qtbot.waitUntil(lambda: panel.snapshot is not None, timeout=10_000)
+    assert panel.add_button.isEnabled()
+    vic = app.orgs.actor_for("vic@example.com")
+    with qtbot.waitSignal(selector.actor_changed, timeout=10_000):
+        selector.choose(vic.org_id, vic.user_id)
+    qtbot.waitUntil(
+        lambda: panel.snapshot is not None and panel.snapshot.actor == vic, timeout=10_000
+    )
+    assert not panel.add_button.isEnabled()
+    assert "Needs the admin role" in panel.add_button.toolTip()
+    window.resize(1400, 850)
+    assert window.grab().save(str(tmp_path / "window.png"))
