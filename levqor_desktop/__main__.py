@@ -40,7 +40,12 @@ def _build_app() -> App:
     settings = Settings.from_env()
     settings.ensure_dirs()
     configure_logging(settings)
-    return build_app(settings)
+    app = build_app(settings)
+    if settings.ops_api_enabled:
+        from levqor_desktop.core.opsapi.server import build_ops_server
+
+        app.background.append(build_ops_server(app, port=settings.ops_api_port))
+    return app
 
 
 def launch(args: argparse.Namespace) -> tuple[QApplication, MainWindow]:

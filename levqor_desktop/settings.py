@@ -31,6 +31,8 @@ ENV_VARS: dict[str, str] = {
     "LEVQOR_WORKERS": "local_workers",
     "LEVQOR_METRICS_PORT": "metrics_port",
     "LEVQOR_LOG_LEVEL": "log_level",
+    "LEVQOR_OPS_API": "ops_api_enabled",
+    "LEVQOR_OPS_API_PORT": "ops_api_port",
 }
 
 
@@ -49,6 +51,9 @@ class Settings(BaseModel):
     local_workers: int = Field(default=4, ge=1, le=64)
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     log_level: str = "INFO"
+    #: The window also serves the ops HTTP API on loopback (``levqor serve`` always does).
+    ops_api_enabled: bool = False
+    ops_api_port: int = Field(default=8765, ge=0, le=65535)
     #: Environment the settings were read from, kept so flags see the same overrides.
     environ: Mapping[str, str] = Field(default_factory=dict, repr=False, exclude=True)
 

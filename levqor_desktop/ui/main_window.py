@@ -39,6 +39,7 @@ from levqor_desktop.ui.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from levqor_desktop.app import App
+    from levqor_desktop.ui.canary_notify import CanaryNotifier
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
         self.toolbar.setObjectName("MainToolbar")
         self.toolbar.setMovable(False)
         self._status_poller: Poller | None = None
+        self._canary_notifier: CanaryNotifier | None = None
 
         self._add_shortcuts()
         self._restore_layout()
@@ -185,8 +187,12 @@ class MainWindow(QMainWindow):
         return app
 
     def _attach_app(self, app: App) -> None:
+        from levqor_desktop.ui.canary_notify import CanaryNotifier
+
         self.app = app
         self.banner.hide()
+        # Automatic canary outcomes (CANARY_MODE) become tray notifications.
+        self._canary_notifier = CanaryNotifier(app, self, self)
         self._status_poller = Poller(
             self.bridge, STATUS_INTERVAL_MS, app.status, self.status.update_status, self
         )
@@ -312,6 +318,9 @@ class MainWindow(QMainWindow):
         """Stop pollers and panels, wait for calls in flight, close the App."""
         if self._status_poller is not None:
             self._status_poller.stop()
+        if self._canary_notifier is not None:
+            self._canary_notifier.close()
+            self._canary_notifier = None
         for panel in self._panels.values():
             panel.shutdown()
         self.bridge.close()
