@@ -43,7 +43,7 @@ def team(app: App) -> App:
 
 
 @pytest.fixture
-def usage_panel(qtbot, team: App) -> Iterator[tuple[UsagePanel, FakeWindow]]:  # type: ignore[no-untyped-def]
+def usage_panel(qtbot, team: App) -> Iterator[tuple[UsagePanel, FakeWindow]]:
     ctx, window = panel_context(team)
     panel = UsagePanel(ctx)
     qtbot.addWidget(panel)
@@ -58,12 +58,12 @@ def usage_panel(qtbot, team: App) -> Iterator[tuple[UsagePanel, FakeWindow]]:  #
         ctx.bridge.close()
 
 
-def _reload(qtbot, panel: UsagePanel) -> None:  # type: ignore[no-untyped-def]
+def _reload(qtbot, panel: UsagePanel) -> None:
     with qtbot.waitSignal(panel.limits_model.modelReset, timeout=10_000):
         panel.refresh()
 
 
-def test_usage_against_limits_turns_amber_and_red(usage_panel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_usage_against_limits_turns_amber_and_red(usage_panel, tmp_path: Path) -> None:
     panel, window = usage_panel
     assert panel.totals[Metric.CONNECTOR_CALLS].text() == "80"
     assert panel.totals[Metric.COST_USD].text() == "$2.00"
@@ -78,7 +78,7 @@ def test_usage_against_limits_turns_amber_and_red(usage_panel, tmp_path: Path) -
     assert panel.grab().save(str(tmp_path / "usage.png"))
 
 
-def test_a_viewer_cannot_edit_limits_and_is_told_why(qtbot, usage_panel, team: App) -> None:  # type: ignore[no-untyped-def]
+def test_a_viewer_cannot_edit_limits_and_is_told_why(qtbot, usage_panel, team: App) -> None:
     panel, _ = usage_panel
     assert panel.add_button.isEnabled()
     team.actor = team.orgs.actor_for("vic@example.com")
@@ -90,7 +90,7 @@ def test_a_viewer_cannot_edit_limits_and_is_told_why(qtbot, usage_panel, team: A
 
 def test_an_admin_adds_a_limit_and_exports_csv(
     qtbot, usage_panel, team: App, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     panel, window = usage_panel
     team.actor = team.orgs.actor_for("ann@example.com")
     panel.ask_limit = lambda _dialog: LimitRequest(
@@ -110,7 +110,7 @@ def test_an_admin_adds_a_limit_and_exports_csv(
 
 
 @pytest.fixture
-def orgs_panel(qtbot, team: App) -> Iterator[tuple[OrganizationsPanel, FakeWindow]]:  # type: ignore[no-untyped-def]
+def orgs_panel(qtbot, team: App) -> Iterator[tuple[OrganizationsPanel, FakeWindow]]:
     ctx, window = panel_context(team)
     panel = OrganizationsPanel(ctx)
     qtbot.addWidget(panel)
@@ -125,7 +125,7 @@ def orgs_panel(qtbot, team: App) -> Iterator[tuple[OrganizationsPanel, FakeWindo
         ctx.bridge.close()
 
 
-def test_owners_manage_members(qtbot, orgs_panel, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_owners_manage_members(qtbot, orgs_panel, tmp_path: Path) -> None:
     panel, window = orgs_panel
     assert [m.display_name for m in panel.members_model.rows] == ["Ann", "Operator", "Vic"]
     panel.ask_member = lambda: NewMember("bo@example.com", "Bo", Role.OPERATOR)
@@ -148,7 +148,7 @@ def test_owners_manage_members(qtbot, orgs_panel, tmp_path: Path) -> None:  # ty
 
 def test_non_owners_see_disabled_buttons_naming_the_owner_role(
     qtbot, orgs_panel, team: App
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     panel, _ = orgs_panel
     team.actor = team.orgs.actor_for("ann@example.com")
     with qtbot.waitSignal(panel.members_model.modelReset, timeout=10_000):
@@ -158,7 +158,7 @@ def test_non_owners_see_disabled_buttons_naming_the_owner_role(
         assert button.toolTip() == "Needs the owner role (you act as admin)"
 
 
-def test_flag_off_disables_changes_with_the_reason(qtbot, orgs_panel, team: App) -> None:  # type: ignore[no-untyped-def]
+def test_flag_off_disables_changes_with_the_reason(qtbot, orgs_panel, team: App) -> None:
     panel, _ = orgs_panel
     team.flags.set(FlagName.MULTI_TENANT_ENABLED, False)
     with qtbot.waitSignal(panel.members_model.modelReset, timeout=10_000):
@@ -168,7 +168,7 @@ def test_flag_off_disables_changes_with_the_reason(qtbot, orgs_panel, team: App)
     assert "MULTI_TENANT_ENABLED is off" in panel.add_button.toolTip()
 
 
-def test_the_actor_selector_switches_who_acts(qtbot, team: App) -> None:  # type: ignore[no-untyped-def]
+def test_the_actor_selector_switches_who_acts(qtbot, team: App) -> None:
     owner = team.actor
     assert owner is not None
     acme = team.orgs.create(owner, "acme", "Acme")
@@ -196,7 +196,7 @@ def test_the_actor_selector_switches_who_acts(qtbot, team: App) -> None:  # type
     bridge.close()
 
 
-def test_crossing_a_threshold_notifies_once(qtbot, usage_panel, team: App) -> None:  # type: ignore[no-untyped-def]
+def test_crossing_a_threshold_notifies_once(qtbot, usage_panel, team: App) -> None:
     panel, window = usage_panel
     owner = team.actor
     assert owner is not None
@@ -215,7 +215,7 @@ def test_crossing_a_threshold_notifies_once(qtbot, usage_panel, team: App) -> No
 
 def test_the_selector_in_the_main_window_regates_the_visible_panel(
     qtbot, window, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     app = window.app
     app.flags.set(FlagName.MULTI_TENANT_ENABLED, True)
     owner = app.actor

@@ -11,7 +11,7 @@ from levqor_desktop.cli.main import main
 
 
 @pytest.fixture
-def levqor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def levqor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     monkeypatch.setenv("LEVQOR_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("MULTI_TENANT_ENABLED", "1")
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -24,7 +24,7 @@ def levqor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     return run
 
 
-def test_limits_set_list_and_usage_json(levqor) -> None:  # type: ignore[no-untyped-def]
+def test_limits_set_list_and_usage_json(levqor) -> None:
     assert levqor("limits", "set", "cost_usd", "25.50")[0] == 0
     assert levqor("limits", "set", "connector_calls", "100", "--period", "day", "--soft")[0] == 0
     code, out, _ = levqor("limits", "list", "--json")
@@ -43,7 +43,7 @@ def test_limits_set_list_and_usage_json(levqor) -> None:  # type: ignore[no-unty
     assert "there is no limit on cost_usd per month" in err
 
 
-def test_prices_set_and_list(levqor) -> None:  # type: ignore[no-untyped-def]
+def test_prices_set_and_list(levqor) -> None:
     code, out, _ = levqor("prices", "set", "gpt-4o-mini", "0.15", "$0.60")
     assert code == 0
     assert "$0.15 per million prompt tokens, $0.60 per million completion" in out
@@ -56,7 +56,7 @@ def test_prices_set_and_list(levqor) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_orgs_members_and_acting_as_another_user(levqor) -> None:  # type: ignore[no-untyped-def]
+def test_orgs_members_and_acting_as_another_user(levqor) -> None:
     assert levqor("orgs", "create", "acme", "Acme")[0] == 0
     assert (
         levqor("members", "add", "--org", "acme", "ann@example.com", "Ann", "--role", "viewer")[0]
@@ -80,7 +80,7 @@ def test_orgs_members_and_acting_as_another_user(levqor) -> None:  # type: ignor
     assert "Ann is not a member of any organization" in err
 
 
-def test_the_flag_off_refuses_org_creation(levqor, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_flag_off_refuses_org_creation(levqor, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MULTI_TENANT_ENABLED", "0")
     code, _, err = levqor("orgs", "create", "acme", "Acme")
     assert code == 1

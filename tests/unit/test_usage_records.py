@@ -104,7 +104,7 @@ event_strategy = st.tuples(
     salt=st.uuids(),
 )
 def test_rollups_equal_a_recount_of_raw_events(
-    app: App, batches: list[list[tuple]], salt: object
+    app: App, batches: list[list[tuple[Metric, int, int, int, int]]], salt: object
 ) -> None:
     """Random interleavings of single and batched writes, with repeated keys."""
     actor = app.actor
