@@ -220,6 +220,9 @@ class LimitStore:
         if value < 0:
             raise ValidationError("a limit cannot be negative")
         with self._db.write_session() as session:
+            # One editor per organization at a time (a row lock on PostgreSQL), so two
+            # admins setting the same limit cannot insert it twice.
+            session.get(Organization, actor.org_id, with_for_update=True)
             if user_id is not None:
                 member = session.get(Membership, (actor.org_id, user_id))
                 if member is None:
