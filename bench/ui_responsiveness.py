@@ -198,14 +198,15 @@ def main() -> None:
         return
     print(
         "| window | p99 gap (by count) | p99 gap (by time) | max gap | gaps > 50 ms "
-        "| RSS @10 s | RSS @end | growth | jobs/s | graph frames |"
+        "| longest full GC | RSS @10 s | RSS @end | growth | jobs/s | graph frames |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         growth = r["rss_end_mb"] - r["rss10_mb"]
         print(
             f"| {r['phase']} | {r['p99_ms']:.1f} ms | {r['p99_time_ms']:.1f} ms | "
-            f"{r['max_ms']:.0f} ms | {r['gaps_over_50ms']} | {r['rss10_mb']:.0f} MB | "
+            f"{r['max_ms']:.0f} ms | {r['gaps_over_50ms']} | {r['gc_full_max_ms']:.0f} ms | "
+            f"{r['rss10_mb']:.0f} MB | "
             f"{r['rss_end_mb']:.0f} MB | {growth:+.1f} MB | {r['jobs_per_s']:.0f} | "
             f"{r['frames']} |"
         )
