@@ -14,9 +14,9 @@ import contextlib
 import datetime as dt
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -27,11 +27,13 @@ from sqlalchemy import (
     TextualSelect,
     and_,
     bindparam,
+    create_engine,
     exists,
     or_,
     text,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
 from levqor_desktop.core.db import Database
@@ -85,6 +87,7 @@ def runnable(now: dt.datetime) -> ColumnElement[bool]:
 # as the ORM stores them.
 
 _T = UTCDateTime()
+T = TypeVar("T")
 _RUNNABLE_SQL = (
     "status = 'queued' AND (not_before IS NULL OR not_before <= :now) "
     "AND NOT EXISTS (SELECT 1 FROM queue_state q WHERE q.name = jobs.queue AND q.paused = :yes)"
@@ -198,11 +201,24 @@ class _Writer:
             db.engine.execution_options(sqlite_immediate=True) if db.is_sqlite else db.engine
         )
         # One statement is its own transaction: on PostgreSQL, autocommit saves the
-        # BEGIN and COMMIT round trips (two of three) of a single-statement write.
+        # BEGIN and COMMIT round trips of a single-statement write, and these
+        # execution-side writes (claims, ends) do not wait for the WAL flush
+        # (synchronous_commit=off): a PostgreSQL crash may forget the last moment of
+        # them, and the job then runs again, which at-least-once allows. Enqueues and
+        # operator actions go through the normal, durable path.
         self.single = (
             self.engine
             if db.is_sqlite
-            else db.engine.execution_options(isolation_level="AUTOCOMMIT")
+            else create_engine(
+                db.engine.url,
+                isolation_level="AUTOCOMMIT",
+                # No ping per checkout (a round trip per statement); a dropped
+                # connection is retried once instead (see writing()).
+                pool_pre_ping=False,
+                pool_size=5,
+                max_overflow=20,
+                connect_args={"options": "-c synchronous_commit=off", "connect_timeout": 5},
+            )
         )
 
 
@@ -230,6 +246,16 @@ def writing(db: Database, *, single: bool = False) -> Iterator[Connection]:
         yield conn
 
 
+def _once_more(fn: Callable[[], T]) -> T:
+    """Run ``fn``; if it failed on a connection that had died meanwhile, once more."""
+    try:
+        return fn()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        return fn()
+
+
 def _claimed(row: Any) -> ClaimedJob | None:
     return ClaimedJob(*row) if row is not None else None
 
@@ -246,18 +272,24 @@ def claim_many(
     """Take up to ``limit`` of the most urgent runnable jobs at once (oldest first)."""
     stmt = _CLAIM_SQLITE if db.is_sqlite else _CLAIM_PG
     params = {"worker": worker_id, "now": now, "yes": True, "backend": backend, "n": limit}
-    with writing(db, single=True) as conn:
-        rows = conn.execute(stmt, params).all()
+
+    def claim() -> list[Any]:
+        with writing(db, single=True) as conn:
+            return list(conn.execute(stmt, params).all())
+
+    rows = _once_more(claim)
     return sorted((ClaimedJob(*row) for row in rows), key=lambda job: job.id)
 
 
 def claim_by_id(db: Database, job_id: int, worker_id: str, now: dt.datetime) -> ClaimedJob | None:
     """Take one named job if it is runnable now (the rq worker's claim)."""
-    with writing(db, single=True) as conn:
-        row = conn.execute(
-            _CLAIM_ID, {"worker": worker_id, "now": now, "yes": True, "id": job_id}
-        ).first()
-    return _claimed(row)
+
+    def claim() -> Any:
+        with writing(db, single=True) as conn:
+            params = {"worker": worker_id, "now": now, "yes": True, "id": job_id}
+            return conn.execute(_CLAIM_ID, params).first()
+
+    return _claimed(_once_more(claim))
 
 
 def succeeded_steps(db: Database, job_id: int) -> dict[str, Any]:
@@ -321,13 +353,15 @@ def finish(
     params = {"id": job_id, "worker": worker_id, "status": status.value, "now": now, "error": error}
     if step is None or not db.is_sqlite:
         # One statement (on PostgreSQL the step is written by the same statement).
-        with writing(db, single=True) as conn:
-            if step is None:
-                return bool(conn.execute(_FINISH, params).rowcount == 1)
-            return (
-                conn.execute(_FINISH_WITH_STEP, {**params, **_step_params(step)}).first()
-                is not None
-            )
+
+        def end() -> bool:
+            with writing(db, single=True) as conn:
+                if step is None:
+                    return bool(conn.execute(_FINISH, params).rowcount == 1)
+                both = {**params, **_step_params(step)}
+                return conn.execute(_FINISH_WITH_STEP, both).first() is not None
+
+        return _once_more(end)
     with writing(db) as conn:
         if conn.execute(_FINISH, params).rowcount != 1:
             return False
