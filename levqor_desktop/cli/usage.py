@@ -76,7 +76,8 @@ def run(ctx: CliContext) -> int:
         )
         return 0
     who = f"user {ctx.args.user} in " if user_id else ""
-    ctx.print(f"Usage of {who}{org.name!r} this {period} (since {since.isoformat()}, UTC)")
+    when = "today" if period is Period.DAY else "this month"
+    ctx.print(f"Usage of {who}{org.name!r} {when} (since {since.isoformat()}, UTC)")
     ctx.print()
     ctx.table(("metric", "used"), [(LABELS[m], format_amount(m, v)) for m, v in totals.items()])
     if statuses:

@@ -85,3 +85,20 @@ def test_the_flag_off_refuses_org_creation(levqor, monkeypatch: pytest.MonkeyPat
     code, _, err = levqor("orgs", "create", "acme", "Acme")
     assert code == 1
     assert "MULTI_TENANT_ENABLED is off" in err
+
+
+def test_usage_table_override_and_viewer_refusal(levqor) -> None:
+    assert levqor("limits", "set", "connector_calls", "10", "--period", "day")[0] == 0
+    code, out, _ = levqor("usage", "--period", "day")
+    assert code == 0
+    assert "Usage of 'Default organization' today" in out
+    assert "0 of 10" in out
+    code, out, _ = levqor("limits", "override", "42", "--reason", "quarter-end close")
+    assert code == 0
+    assert "job 42 may run past the hard limits" in out
+    assert levqor("members", "add", "vic@example.com", "Vic", "--role", "viewer")[0] == 0
+    code, _, err = levqor(
+        "--as", "vic@example.com", "limits", "override", "43", "--reason", "x y z"
+    )
+    assert code == 1
+    assert "Vic (viewer) may not override limits: it needs the admin role" in err
