@@ -156,3 +156,32 @@ def test_two_processes_never_overshoot_a_hard_limit(pg_app: App, tmp_path: Path)
     oks = [json.loads(out.strip().splitlines()[-1])["ok"] for out in outputs]
     assert sum(oks) == 25
     assert pg_app.usage.totals(actor, Period.DAY)[Metric.CONNECTOR_CALLS] == 25
+
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(any_app: App) -> None:
+    from levqor_desktop.core.flags import FlagName
+    from levqor_desktop.core.models import Role
+    from levqor_desktop.errors import ValidationError
+
+    any_app.flags.set(FlagName.MULTI_TENANT_ENABLED, True)
+    owner = any_app.actor
+    assert owner is not None
+    any_app.orgs.add_member(owner, "ann@example.com", "Ann", Role.OWNER)
+    ann = any_app.orgs.actor_for("ann@example.com")
+    barrier = threading.Barrier(2)
+
+    def demote(who: Actor, other: int) -> str:
+        barrier.wait()
+        try:
+            any_app.orgs.set_role(who, other, Role.ADMIN)
+        except ValidationError:
+            return "refused"
+        return "done"
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(demote, owner, ann.user_id)
+        second = pool.submit(demote, ann, owner.user_id)
+        outcomes = sorted([first.result(), second.result()])
+    assert outcomes == ["done", "refused"]
+    roles = [m.role for m in any_app.orgs.members(owner)]
+    assert roles.count(Role.OWNER) == 1
