@@ -69,17 +69,21 @@ def _run_local(ctx: CliContext, app: App) -> int:
     if ctx.args.concurrency:
         kit.pool.resize(ctx.args.concurrency)
     stop = threading.Event()
-    _on_signals(stop)
-    app.start_background()
-    ctx.print(f"local pool: {kit.pool.size} threads on {app.db.display_url} (Ctrl+C stops)")
-    idle = threading.Event()
-    if ctx.args.burst:
-        kit.pool.listeners.append(lambda report: idle.set())
-    while not stop.is_set():
-        if ctx.args.burst and not _local_work_left(app):
-            break
-        idle.wait(0.5)
-        idle.clear()
+    previous = _on_signals(stop)
+    try:
+        app.start_background()
+        ctx.print(f"local pool: {kit.pool.size} threads on {app.db.display_url} (Ctrl+C stops)")
+        idle = threading.Event()
+        if ctx.args.burst:
+            kit.pool.listeners.append(lambda report: idle.set())
+        while not stop.is_set():
+            if ctx.args.burst and not _local_work_left(app):
+                break
+            idle.wait(0.5)
+            idle.clear()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0
 
 
@@ -130,9 +134,13 @@ def _spawn_children(ctx: CliContext, count: int) -> list[subprocess.Popen[bytes]
     return [subprocess.Popen(argv, env=dict(os.environ)) for _ in range(count)]
 
 
-def _on_signals(stop: threading.Event) -> None:
+def _on_signals(stop: threading.Event) -> dict[signal.Signals, Any]:
+    """Ctrl+C and SIGTERM stop the loop; returns the handlers to put back."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    previous: dict[signal.Signals, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, handler)
+    return previous

@@ -28,6 +28,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     create_engine,
+    event,
     exists,
     or_,
     text,
@@ -231,6 +232,9 @@ def _writer(db: Database) -> _Writer:
         writer = _WRITERS.get(db)
         if writer is None:
             writer = _WRITERS[db] = _Writer(db)
+            if writer.single is not writer.engine:
+                # Released with the database's own engine (App.close disposes it).
+                event.listen(db.engine, "engine_disposed", lambda _e: writer.single.dispose())
         return writer
 
 
