@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import sqlite3
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.string import TextLoader
 from sqlalchemy import text
 
 from levqor_desktop.app import App
@@ -74,8 +77,10 @@ def test_every_table_moves_and_parity_holds(
             # The largest ids survived and the sequences continue after them.
             assert conn.execute(text("SELECT max(id) FROM organizations")).scalar() == BIG - 1000
             new_id = conn.execute(
-                text("INSERT INTO users (email_sha256, display_name, created_at) "
-                     "VALUES ('x', 'new', now()) RETURNING id")
+                text(
+                    "INSERT INTO users (email_sha256, display_name, created_at) "
+                    "VALUES ('x', 'new', now()) RETURNING id"
+                )
             ).scalar()
             assert new_id == BIG - 999
     finally:
@@ -152,3 +157,28 @@ def test_completed_copy_is_redone_but_live_target_is_refused(populated: App, pg_
     live = app.migrations.preflight(target)
     assert live.target_state == "live" and not live.ok
     assert "roll back first" in " ".join(live.reasons())
+
+
+def test_reformatted_json_is_still_equal(populated: App, pg_url: str) -> None:
+    app = populated
+    target = Target.parse(pg_url)
+    app.migrations.migrate(target, backup=False)
+    table = next(t for t in data_tables() if any(c.kind is Kind.JSON for c in t.columns))
+    col = next(c for c in table.columns if c.kind is Kind.JSON)
+    key = table.pk[0]
+    select = f"SELECT {col.quoted} FROM {table.quoted} WHERE {col.quoted} IS NOT NULL "
+    select += f"ORDER BY {key.quoted} LIMIT 1"
+    with psycopg.connect(pg_url, autocommit=True) as pg:
+        # Same JSON, other text: keys reordered, spaces added (jsonb re-prints it so).
+        pg.execute(
+            f"UPDATE {table.quoted} SET {col.quoted} = ({col.quoted}::jsonb)::text::json "
+            f"WHERE {col.quoted} IS NOT NULL"
+        )
+        pg.adapters.register_loader("json", TextLoader)
+        on_pg = pg.execute(select).fetchone()
+    with sqlite3.connect(app.settings.sqlite_path) as conn:
+        on_sqlite = conn.execute(select).fetchone()
+    assert on_pg is not None and on_sqlite is not None
+    assert on_pg[0] != on_sqlite[0] and json.loads(on_pg[0]) == json.loads(on_sqlite[0])
+    parity = app.migrations.verify(target)
+    assert parity.ok, parity.summary()

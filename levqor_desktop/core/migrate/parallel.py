@@ -61,7 +61,7 @@ def pool(total_rows: int, remote: bool) -> Executor:
 _child: dict[str, Any] = {}
 
 
-def remote_digest(spec: PgSnapshot, table_name: str) -> tuple[int, str]:
+def remote_digest(spec: PgSnapshot, table_name: str, fast: bool) -> tuple[int, str]:
     """Runs in the child: digest one table inside the parent's snapshot."""
     from levqor_desktop.core.migrate.keys import text_json_loaders
     from levqor_desktop.core.migrate.sides import PostgresSide
@@ -77,7 +77,7 @@ def remote_digest(spec: PgSnapshot, table_name: str) -> tuple[int, str]:
         _child.clear()
         _child[spec.snapshot] = conn
     table = next(t for t in data_tables() if t.name == table_name)
-    result = digest(PostgresSide(conn), table)
+    result = digest(PostgresSide(conn), table, fast=fast)
     return result.rows, result.sha256
 
 

@@ -35,9 +35,14 @@ class Side(Protocol):
         ...
 
     def columns(
-        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+        self,
+        table: TableInfo,
+        lo: Key | None = None,
+        hi: Key | None = None,
+        *,
+        fast: bool = False,
     ) -> Iterator[tuple[int, Columns]]:
-        """Batches of (row count, canonical columns) in key order."""
+        """Batches of (row count, canonical columns) in key order (``fast``: JSON as text)."""
         ...
 
     def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
@@ -66,9 +71,15 @@ class SqliteSide:
             yield mapper(batch)
 
     def columns(
-        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+        self,
+        table: TableInfo,
+        lo: Key | None = None,
+        hi: Key | None = None,
+        *,
+        fast: bool = False,
     ) -> Iterator[tuple[int, Columns]]:
-        mapper = normalize.column_mapper(table, normalize.SQLITE)
+        fns = normalize.SQLITE_FAST if fast else normalize.SQLITE
+        mapper = normalize.column_mapper(table, fns)
         for batch in self._raw(table, lo, hi):
             yield len(batch), mapper(batch)
 
@@ -131,9 +142,15 @@ class PostgresSide:
             yield mapper(batch)
 
     def columns(
-        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+        self,
+        table: TableInfo,
+        lo: Key | None = None,
+        hi: Key | None = None,
+        *,
+        fast: bool = False,
     ) -> Iterator[tuple[int, Columns]]:
-        mapper = normalize.column_mapper(table, normalize.POSTGRES_PRINTED)
+        fns = normalize.POSTGRES_PRINTED_FAST if fast else normalize.POSTGRES_PRINTED
+        mapper = normalize.column_mapper(table, fns)
         for batch in self._raw(table, lo, hi):
             yield len(batch), mapper(batch)
 
