@@ -223,7 +223,12 @@ class LocalPool:
                 break
             reports.append(self._run_claimed(worker_id, job, deferred))
         if deferred:
-            store.finish_many(self.db, worker_id, deferred)
+            try:
+                store.finish_many(self.db, worker_id, deferred)
+            except Exception:
+                # Left running: recovery finds them by their heartbeat and runs them
+                # again (at-least-once); the thread carries on.
+                log.exception("recording the end of %d jobs failed", len(deferred))
         for report, ok in reports:
             self.board.idle(worker_id, ok=ok)
             for listener in list(self.listeners):
@@ -249,8 +254,12 @@ class LocalPool:
             ok = report.status is JobStatus.SUCCEEDED if report.status is not None else None
         except Exception as exc:
             log.exception("job %s crashed the runner", job.id)
-            report = self.runner.fail_unexpectedly(job, worker_id, f"internal error: {exc!r}")
+            report = RunReport(job.id, None, f"internal error: {exc!r}")
             ok = False
+            try:
+                report = self.runner.fail_unexpectedly(job, worker_id, report.error or "")
+            except Exception:  # the database is away: recovery will find the job
+                log.exception("recording the failure of job %s failed", job.id)
         finally:
             with self._cond:
                 self._cancels.pop(job.id, None)

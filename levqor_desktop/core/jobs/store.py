@@ -31,6 +31,7 @@ from sqlalchemy import (
     event,
     exists,
     or_,
+    select,
     text,
     update,
 )
@@ -435,9 +436,13 @@ def beat(db: Database, worker_ids: list[str], now: dt.datetime) -> None:
     """Refresh the heartbeat of every running job held by these workers."""
     if not worker_ids:
         return
+    held = Job.status == JobStatus.RUNNING, Job.worker_id.in_(worker_ids)
+    if db.is_sqlite:
+        stmt = update(Job).where(*held)
+    else:
+        # Rows a worker is ending right now are locked by it: skip them rather than wait
+        # (waiting on several rows in another order than the ender is a deadlock).
+        free = select(Job.id).where(*held).with_for_update(skip_locked=True)
+        stmt = update(Job).where(Job.id.in_(free))
     with writing(db) as conn:
-        conn.execute(
-            update(Job)
-            .where(Job.status == JobStatus.RUNNING, Job.worker_id.in_(worker_ids))
-            .values(heartbeat_at=now)
-        )
+        conn.execute(stmt.values(heartbeat_at=now))
