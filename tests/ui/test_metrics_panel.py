@@ -150,3 +150,23 @@ def test_long_range_reads_minute_history_and_flag_markers(
     line = panel.graphs._markers["throughput"][0]
     assert line.value() == NOW - 3600
     assert "BUILDER_ENABLED on" in line.toolTip()
+
+
+def test_hovering_a_graph_shows_the_values_under_the_mouse(
+    qtbot, app: App, clock: Clock, panel: MetricsPanel
+) -> None:
+    from PySide6.QtCore import QPointF
+
+    for second in range(5):
+        clock.now = NOW - 5 + second
+        app.metrics.observe_job("failed", "w", 2.0)
+        app.sampler.tick()
+    clock.now = NOW
+    panel.on_shown()
+    _frame(qtbot, panel)
+    box = panel.graphs.plots["duration"].getViewBox()
+    y_middle = sum(box.viewRange()[1]) / 2
+    panel.graphs._mouse_moved(box.mapViewToScene(QPointF(NOW - 2, y_middle)))
+    text = panel.graphs.hover["duration"].toPlainText()
+    assert text.endswith("p50 2 s  p95 2 s")
+    assert panel.graphs.hover["throughput"].toPlainText() == ""  # only the graph under the mouse
