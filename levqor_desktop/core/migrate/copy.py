@@ -10,7 +10,9 @@ Each table is one PostgreSQL transaction; a table cut short leaves nothing of it
 from __future__ import annotations
 
 import contextlib
+import queue
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -37,6 +39,49 @@ def _sqlite_batches(conn: sqlite3.Connection, table: TableInfo) -> Iterator[list
     cursor = conn.execute(f"SELECT {table.column_list} FROM {table.quoted} ORDER BY {pk}")
     while batch := cursor.fetchmany(BATCH_ROWS):
         yield batch
+
+
+_DONE = object()
+
+
+def read_ahead(
+    batches: Iterator[list[tuple[Any, ...]]], depth: int = 2
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Read the next batches in a thread while this one is written to PostgreSQL.
+
+    sqlite3 releases the GIL while it steps, psycopg while it sends: the two overlap.
+    """
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+
+    reader = threading.Thread(target=produce, name="levqor-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := buffer.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def existing_tables(pg: psycopg.Connection[Any]) -> set[str]:
@@ -114,7 +159,7 @@ def _copy_table(
             rebuild = _drop_indexes(pg, table.name) if total >= REBUILD_INDEXES_ROWS else []
             with pg.cursor() as cur, cur.copy(statement) as copy:
                 write = copy.write_row
-                for batch in _sqlite_batches(src, table):
+                for batch in read_ahead(_sqlite_batches(src, table)):
                     for row in batch:
                         write(row)
                     done += len(batch)
