@@ -62,6 +62,9 @@ def launch(args: argparse.Namespace) -> tuple[QApplication, MainWindow]:
     assert isinstance(qapp, QApplication)
     follow_system_theme(qapp, QSettings())
     window = MainWindow(_build_app)
+    from levqor_desktop.ui.actor_selector import install_actor_selector
+
+    install_actor_selector(window)
     window.show()
     window.start()
     return qapp, window

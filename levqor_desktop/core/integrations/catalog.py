@@ -13,6 +13,7 @@ from typing import Any
 from connectors.errors import ConnectorError
 from levqor_desktop.core.integrations.service import DEFAULT_ACCOUNT, ConnectorService
 from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.core.usage.hooks import AIStep
 from levqor_desktop.core.workflows.actions import ActionInfo, RunContext, StepFailed
 from levqor_desktop.errors import LevqorError
 
@@ -62,10 +63,37 @@ class ConnectorCatalog:
         actor = self.actor_for(run)
         try:
             return self.service.run_action(
-                actor, connector, action, values, label, job_id=run.job_id
+                actor,
+                connector,
+                action,
+                values,
+                label,
+                job_id=run.job_id,
+                ai_step=ai_worst_case(connector, action, values),
             )
         except ConnectorError as exc:
             raise StepFailed(str(exc), retryable=exc.retryable, kind=exc.kind) from None
         except LevqorError as exc:
             # Missing account, flag off, permission: retrying cannot help.
             raise StepFailed(str(exc), retryable=False, kind="configuration") from None
+
+
+#: max_tokens assumed for an AI chat step that sets none, for the cost guard's worst case.
+DEFAULT_AI_MAX_TOKENS = 4096
+
+
+def ai_worst_case(connector: str, action: str, inputs: dict[str, Any]) -> AIStep | None:
+    """The most an AI chat step can cost: its model, max_tokens and prompt size.
+
+    The prompt is estimated at four characters a token (no tokenizer is bundled); the
+    usage hooks reserve this before the call and settle the real usage after it.
+    """
+    if (connector, action) != ("ai", "chat"):
+        return None
+    text = "".join(
+        str(m.get("content", "")) if isinstance(m, dict) else str(m)
+        for m in inputs.get("messages") or []
+    )
+    text += str(inputs.get("prompt") or "") + str(inputs.get("system") or "")
+    max_tokens = int(inputs.get("max_tokens") or DEFAULT_AI_MAX_TOKENS)
+    return AIStep(str(inputs.get("model") or ""), max_tokens, len(text) // 4 + 1)

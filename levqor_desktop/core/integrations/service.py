@@ -29,12 +29,14 @@ from levqor_desktop.core.models.connectors import ConnectorAccount, ConnectorCal
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.secrets import SecretStore
 from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.core.usage.hooks import AIStep
 from levqor_desktop.errors import NotFoundError, ValidationError
 
 DEFAULT_ACCOUNT = "default"
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$")
 
-HooksFactory = Callable[[Actor, int | None], Sequence[CallHooks]]
+#: Builds the call hooks for one call: (actor, job id, the AI step's worst case or None).
+HooksFactory = Callable[[Actor, int | None, "AIStep | None"], Sequence[CallHooks]]
 
 
 @dataclass(frozen=True)
@@ -262,8 +264,13 @@ class ConnectorService:
         label: str = DEFAULT_ACCOUNT,
         *,
         job_id: int | None = None,
+        ai_step: AIStep | None = None,
     ) -> Connector:
-        """A connector with this account's credentials and the call hooks attached."""
+        """A connector with this account's credentials and the call hooks attached.
+
+        ``ai_step`` is the worst case of an AI call (model, max tokens, prompt size): the
+        usage hooks check it against the spend budget before the call is made.
+        """
         cls = self.connector_class(connector)
         row = self._account_row(actor.org_id, connector, label)
         if row is None:
@@ -277,7 +284,16 @@ class ConnectorService:
             value = self.secrets.get(secret_key(actor.org_id, connector, label, name))
             if value is not None:
                 credentials[name] = value
-        hooks = CompositeHooks(self.hooks_factory(actor, job_id) if self.hooks_factory else ())
+        if ai_step is not None and not ai_step.model:
+            # The step named no model: the account's default model is what will be used.
+            default = next(
+                (f.default for f in cls.credential_fields if f.name == "default_model"), None
+            )
+            model = credentials.get("default_model") or default or ""
+            ai_step = AIStep(model, ai_step.max_tokens, ai_step.prompt_tokens)
+        hooks = CompositeHooks(
+            self.hooks_factory(actor, job_id, ai_step) if self.hooks_factory else ()
+        )
         secret_names = {f.name for f in cls.credential_fields if f.secret}
 
         def store_refreshed(tokens: dict[str, str]) -> None:
@@ -323,9 +339,10 @@ class ConnectorService:
         label: str = DEFAULT_ACCOUNT,
         *,
         job_id: int | None = None,
+        ai_step: AIStep | None = None,
     ) -> dict[str, Any]:
         require(actor, Permission.RUN_JOBS)
-        with self.build(actor, connector, label, job_id=job_id) as conn:
+        with self.build(actor, connector, label, job_id=job_id, ai_step=ai_step) as conn:
             return conn.run(action, inputs)
 
     def _account_row(self, org_id: int, connector: str, label: str) -> ConnectorAccount | None:

@@ -13,6 +13,7 @@ from levqor_desktop.core.integrations.hooks import CallStatsHooks
 from levqor_desktop.core.integrations.service import ConnectorService
 from levqor_desktop.core.models.jobs import Job
 from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.core.usage.hooks import AIStep
 from levqor_desktop.core.workflows.actions import RunContext
 from levqor_desktop.errors import LevqorError, NotFoundError
 
@@ -36,9 +37,9 @@ class MetricsHooks:
 
 
 def build_connectors(app: App) -> tuple[ConnectorService, ConnectorCatalog]:
-    def hooks_for(actor: Actor, job_id: int | None) -> Sequence[CallHooks]:
+    def hooks_for(actor: Actor, job_id: int | None, ai_step: AIStep | None) -> Sequence[CallHooks]:
         return [
-            app.usage.hooks(actor, job_id),
+            app.usage.hooks(actor, job_id, ai_step=ai_step),
             CallStatsHooks(app.db, actor.org_id),
             MetricsHooks(app),
         ]
