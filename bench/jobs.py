@@ -80,6 +80,8 @@ def _span(app: App) -> float:
         first, last = session.execute(
             select(func.min(Job.started_at), func.max(Job.finished_at))
         ).one()
+    assert first is not None, "no job ran"
+    assert last is not None, "no job finished"
     return float((last - first).total_seconds())
 
 
@@ -136,7 +138,7 @@ def latency(app: App, samples: int) -> dict[str, float]:
     pool.stop()
     with app.db.session() as session:
         rows = session.execute(select(Job.created_at, Job.started_at).where(Job.id.in_(ids))).all()
-    ms = sorted((s - c).total_seconds() * 1000 for c, s in rows)
+    ms = sorted((s - c).total_seconds() * 1000 for c, s in rows if s is not None)
     return {"p50_ms": statistics.median(ms), "p99_ms": ms[int(len(ms) * 0.99) - 1]}
 
 
@@ -202,7 +204,8 @@ def bare_rq(redis_url: str, jobs: int) -> float:
     code = (
         "import redis, sys; from rq import Queue, SimpleWorker;"
         f"c = redis.Redis.from_url({redis_url!r});"
-        f"SimpleWorker([Queue({name!r}, connection=c)], connection=c).work(burst=True, logging_level='WARNING')"
+        f"SimpleWorker([Queue({name!r}, connection=c)], connection=c)"
+        ".work(burst=True, logging_level='WARNING')"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run(
