@@ -14,6 +14,7 @@ from levqor_desktop.core.jobs.audit import AuditEntry
 from levqor_desktop.core.jobs.bulk import BulkAction, BulkResult
 from levqor_desktop.core.jobs.contracts import DEFAULT_QUEUE, JobFilter, Reason, WorkerInfo
 from levqor_desktop.core.jobs.local import LocalPool
+from levqor_desktop.core.jobs.retention import database_size
 from levqor_desktop.core.jobs.service import JobService
 from levqor_desktop.core.models.jobs import QueueState
 from levqor_desktop.core.permissions import Permission, require
@@ -53,6 +54,10 @@ class JobOperations(JobService):
     ) -> list[AuditEntry]:
         require(actor, Permission.READ)
         return audit.entries(self.db, actor.org_id, job_id=job_id, limit=limit)
+
+    def database_bytes(self) -> int | None:
+        """How much space the database takes (the retention service keeps it down)."""
+        return database_size(self.db)
 
     def paused_queues(self) -> list[str]:
         with self.db.session() as session:

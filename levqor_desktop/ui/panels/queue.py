@@ -52,6 +52,7 @@ class QueueSnapshot:
     paused: list[str]
     workers: list[WorkerInfo]
     pool_size: int | None
+    database_bytes: int | None
 
 
 def _table(model: Any) -> QTableView:
@@ -189,6 +190,7 @@ class QueuePanel(Panel):
             jobs.paused_queues(),
             jobs.workers(actor),
             pool.size if pool is not None else None,
+            jobs.database_bytes(),
         )
 
     def _load_page(self, query: JobQuery, offset: int, limit: int) -> JobPage:
@@ -238,6 +240,7 @@ class QueuePanel(Panel):
         self.status_label.setText(
             f"<span style='color:{colour}'>●</span> {snap.status.backend}: "
             f"{snap.status.state} — {snap.status.detail}"
+            + (f" · database {snap.database_bytes / 1e6:,.1f} MB" if snap.database_bytes else "")
         )
         self.depth_model.show(snap.depth, snap.paused)
         self.workers_model.show(snap.workers)
