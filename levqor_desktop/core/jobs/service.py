@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.jobs import audit, queries
+from levqor_desktop.core.jobs import audit, queries, store
 from levqor_desktop.core.jobs.contracts import (
     DEFAULT_QUEUE,
     Clock,
@@ -133,10 +133,12 @@ class JobService:
         values = self._values(actor, ref, inputs, queue, priority, max_attempts, not_before)
         values.update(parent_job_id=parent_job_id, schedule_key=schedule_key)
         try:
-            with self.db.session() as session:
-                job_id = session.execute(insert(Job).values(values).returning(Job.id)).scalar_one()
+            # Through the jobs write path: in-process SQLite writers queue on a lock
+            # instead of sleeping in SQLite's busy handler.
+            with store.writing(self.db) as conn:
+                job_id = conn.execute(insert(Job).values(values).returning(Job.id)).scalar_one()
                 if copy_steps_from is not None:
-                    self._copy_succeeded_steps(session, copy_steps_from, job_id)
+                    self._copy_succeeded_steps(conn, copy_steps_from, job_id)
         except IntegrityError:
             raise DuplicateKey(f"a job with key {schedule_key!r} already exists") from None
         self.router.submit(job_id, values["backend"])
@@ -163,10 +165,9 @@ class JobService:
         ]
         if not rows:
             return []
-        with self.db.session() as session:
-            ids = list(
-                session.scalars(insert(Job).returning(Job.id, sort_by_parameter_order=True), rows)
-            )
+        with store.writing(self.db) as conn:
+            stmt = insert(Job).returning(Job.id, sort_by_parameter_order=True)
+            ids = list(conn.execute(stmt, rows).scalars())
         backend = rows[0]["backend"]
         for job_id in ids[: self.router.wake_limit(backend)]:
             self.router.submit(job_id, backend)
@@ -405,22 +406,24 @@ class JobService:
             ref = self.resolver(actor, f"{old.workflow_id}@{old.workflow_version}")
         return ref
 
-    def _copy_succeeded_steps(self, session: Any, old: JobRecord, new_id: int) -> None:
-        for step in old.steps:
-            if step.status is StepStatus.SUCCEEDED:
-                session.add(
-                    JobStep(
-                        job_id=new_id,
-                        step_id=step.step_id,
-                        step_index=step.index,
-                        status=step.status,
-                        attempts=step.attempts,
-                        started_at=step.started_at,
-                        finished_at=step.finished_at,
-                        output=step.output,
-                        error=None,
-                    )
-                )
+    def _copy_succeeded_steps(self, conn: Connection, old: JobRecord, new_id: int) -> None:
+        rows = [
+            {
+                "job_id": new_id,
+                "step_id": step.step_id,
+                "step_index": step.index,
+                "status": step.status,
+                "attempts": step.attempts,
+                "started_at": step.started_at,
+                "finished_at": step.finished_at,
+                "output": step.output,
+                "error": None,
+            }
+            for step in old.steps
+            if step.status is StepStatus.SUCCEEDED
+        ]
+        if rows:
+            conn.execute(insert(JobStep), rows)
 
 
 def _join(text: str, reason: str | None) -> str:
