@@ -9,20 +9,23 @@ While maintenance mode is on, no thread claims anything.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.jobs import store
 from levqor_desktop.core.jobs.contracts import Clock, Services
 from levqor_desktop.core.jobs.heartbeat import HEARTBEAT_S, Heartbeat, WorkerBoard
+from levqor_desktop.core.jobs.recovery import STALE_AFTER_S
 from levqor_desktop.core.jobs.runner import JobRunner, RunReport
 from levqor_desktop.core.jobs.store import ClaimedJob
-from levqor_desktop.core.models.jobs import Job, JobStatus
+from levqor_desktop.core.models.jobs import Job, JobStatus, JobWorker
 from levqor_desktop.core.status import QueueStatus
 from levqor_desktop.errors import ValidationError
 
@@ -117,10 +120,33 @@ class LocalPool:
         with self._cond:
             busy = len(self._job_threads)
         if not self._running:
-            return QueueStatus("local", "stopped", "the local pool is not running")
+            # Another process (the window, `levqor worker`) may run the pool.
+            elsewhere = self._online_elsewhere()
+            if elsewhere:
+                return QueueStatus("local", "ok", f"{elsewhere} thread(s) in other processes")
+            return QueueStatus(
+                "local", "stopped", "no local pool runs (open the window or `levqor worker`)"
+            )
         if self.services.maintenance_active():
             return QueueStatus("local", "degraded", "maintenance: no jobs are claimed")
         return QueueStatus("local", "ok", f"{self._size} threads, {busy} busy")
+
+    def _online_elsewhere(self) -> int:
+        cutoff = self.clock() - dt.timedelta(seconds=STALE_AFTER_S)
+        try:
+            with self.db.session() as session:
+                found = session.scalar(
+                    select(func.count())
+                    .select_from(JobWorker)
+                    .where(
+                        JobWorker.kind == "local",
+                        JobWorker.state != "stopped",
+                        JobWorker.heartbeat_at >= cutoff,
+                    )
+                )
+        except DBAPIError:
+            return 0
+        return int(found or 0)
 
     # -- control --------------------------------------------------------------------------
 

@@ -39,6 +39,8 @@ RQ_JOB_TIMEOUT_S = 24 * 3600
 QUEUE_PREFIX = "levqor-"
 #: A dispatched job whose RQ copy is missing this long after sending is sent again.
 RESEND_AFTER_S = 10.0
+#: status() pings Redis itself when no answer is fresher than this.
+STATUS_FRESH_S = 2.0
 
 
 def rq_queue_name(queue: str) -> str:
@@ -64,6 +66,7 @@ class RqQueue:
         self._lock = threading.Lock()
         self._redis_error: str | None = None
         self._held = 0
+        self._checked = float("-inf")
         #: Set when a job is held, so the dispatcher retries without waiting a full tick.
         self.wakeup = threading.Event()
 
@@ -89,6 +92,9 @@ class RqQueue:
             self._note_error(exc)
 
     def status(self) -> QueueStatus:
+        # Look at Redis when nobody did lately (a one-shot command, an idle window).
+        if time.monotonic() - self._checked > STATUS_FRESH_S:
+            self.ping()
         if self._redis_error is not None:
             held = f"; {self._held} job(s) held until it answers" if self._held else ""
             return QueueStatus("rq", "degraded", f"Redis unreachable: {self._redis_error}{held}")
@@ -223,6 +229,7 @@ class RqQueue:
         return len(lost)
 
     def ping(self) -> bool:
+        self._checked = time.monotonic()
         try:
             self.connection.ping()
         except RedisError as exc:
