@@ -222,3 +222,38 @@ def test_pool_resizes_at_run_time(app: App, pool: Finished) -> None:
     with pytest.raises(ValidationError, match="1 to 64 threads"):
         app.jobs.set_pool_size(me(app), 0)
     assert '"local_workers": 2' in app.settings.config_file.read_text()
+
+
+class _BigBatches(dict[str, int]):
+    """Every worker claims up to 16 jobs at once, as a worker that has been fast does."""
+
+    def get(self, key: str, default: int | None = None) -> int:  # type: ignore[override]
+        return 16
+
+
+def test_a_job_canceled_while_waiting_in_a_claimed_batch_does_not_run(
+    app: App, actions: TestActions
+) -> None:
+    pool = app.jobs_kit.pool
+    app.jobs.set_pool_size(me(app), 1, remember=False)
+    pool._batch = _BigBatches()
+    finished = Finished(pool)
+    app.jobs.pause(me(app))
+    blocking = app.jobs.enqueue(me(app), document=BLOCKING)
+    waiting = app.jobs.enqueue(me(app), document=TWO_STEPS)
+    pool.start()
+    try:
+        app.jobs.resume(me(app))
+        assert actions.started.wait(10)
+        with app.db.session() as session:
+            claimed = session.scalar(select(Job.status).where(Job.id == waiting.id))
+        # Both were claimed together: the second waits behind the blocked first.
+        assert claimed is JobStatus.RUNNING
+        app.jobs.cancel(me(app), waiting.id, reason="changed my mind")
+        actions.release.set()
+        finished.wait_job(waiting.id, JobStatus.CANCELED)
+        assert actions.calls["tag:first"] == 0
+        assert finished.wait_job(blocking.id).status is JobStatus.SUCCEEDED
+    finally:
+        actions.release.set()
+        pool.stop()

@@ -242,10 +242,16 @@ class LocalPool:
         # a crash before that re-runs them, as at-least-once allows.
         deferred: list[store.Finish] | None = [] if len(jobs) > 1 else None
         reports: list[tuple[RunReport, bool | None]] = []
+        with self._cond:
+            # Every claimed job can be canceled while it waits for its turn in the batch.
+            for job in jobs:
+                self._cancels[job.id] = threading.Event()
         for n, job in enumerate(jobs):
             if self._stopping:
                 for waiting in jobs[n:]:
                     store.release(self.db, waiting.id, worker_id)
+                    with self._cond:
+                        self._cancels.pop(waiting.id, None)
                 break
             reports.append(self._run_claimed(worker_id, job, deferred))
         if deferred:
@@ -269,9 +275,8 @@ class LocalPool:
     def _run_claimed(
         self, worker_id: str, job: ClaimedJob, deferred: list[store.Finish] | None
     ) -> tuple[RunReport, bool | None]:
-        cancel = threading.Event()
         with self._cond:
-            self._cancels[job.id] = cancel
+            cancel = self._cancels.setdefault(job.id, threading.Event())
             self._job_threads[job.id] = int(worker_id.rsplit("-", 1)[1])
         self.board.busy(worker_id, job.id)
         ok: bool | None = None
