@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from levqor_desktop.core.models.jobs import JobStatus, StepStatus
+from levqor_desktop.core.models.usage import Metric
 from levqor_desktop.core.status import QueueStatus
 from levqor_desktop.core.tenancy import Actor
 
@@ -35,6 +36,17 @@ class UsageGate(Protocol):
     ) -> object: ...
 
     def why_blocked(self, actor: Actor, *, job_id: int | None = None) -> str | None: ...
+
+    def record(
+        self,
+        actor: Actor,
+        metric: Metric,
+        amount: int,
+        *,
+        workflow: str | None = None,
+        job_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> bool: ...
 
 
 @runtime_checkable

@@ -25,6 +25,9 @@ from levqor_desktop.core.jobs.contracts import Clock, Services
 from levqor_desktop.core.jobs.states import retry_at
 from levqor_desktop.core.jobs.store import ClaimedJob, StepResult
 from levqor_desktop.core.models.jobs import JobStatus, StepStatus
+from levqor_desktop.core.models.tenancy import Role
+from levqor_desktop.core.models.usage import Metric
+from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.workflows.actions import ActionCatalog, RunContext
 from levqor_desktop.core.workflows.document import Step, Workflow, parse_workflow
 from levqor_desktop.core.workflows.runner import StepEvent, StepRunner, run_workflow
@@ -114,6 +117,24 @@ class JobRunner:
         self.step_runner = step_runner or StepRunner(actions, now=clock)
         self.rng = rng or random.Random()
 
+    def _record_run(self, job: ClaimedJob) -> None:
+        """Meter this attempt as one job run (idempotent per job and attempt)."""
+        usage = self.services.usage
+        if usage is None or job.user_id is None:
+            return
+        actor = Actor(job.org_id, job.user_id, Role.OPERATOR, "")
+        try:
+            usage.record(
+                actor,
+                Metric.JOB_RUNS,
+                1,
+                workflow=job.workflow_name,
+                job_id=job.id,
+                idempotency_key=f"job:{job.id}:attempt:{job.attempts}",
+            )
+        except LevqorError:
+            log.exception("could not record the run of job %s as usage", job.id)
+
     def run(
         self,
         job: ClaimedJob,
@@ -138,6 +159,7 @@ class JobRunner:
         except LevqorError as exc:
             return end(JobStatus.FAILED, f"cannot load the workflow: {exc}")
         completed = {} if job.fresh else store.succeeded_steps(self.db, job.id)
+        self._record_run(job)
         state = _RunState(last_index=len(workflow.steps) - 1)
         steps = {s.id: s for s in workflow.steps}
 
