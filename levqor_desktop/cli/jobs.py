@@ -15,7 +15,7 @@ from levqor_desktop.cli.run import parse_inputs
 from levqor_desktop.core.jobs.contracts import JobFilter, JobRecord
 from levqor_desktop.core.models.jobs import JobStatus
 from levqor_desktop.core.tenancy import Actor
-from levqor_desktop.errors import LevqorError, ValidationError
+from levqor_desktop.errors import ValidationError
 
 ACTIONS = ("cancel", "requeue", "retry", "delete")
 
@@ -68,10 +68,8 @@ def register(sub: Any) -> None:
 
 
 def _actor(ctx: CliContext) -> Actor:
-    actor = ctx.app().actor
-    if actor is None:
-        raise LevqorError("the database has no operator yet", hint="run `levqor db upgrade`")
-    return actor
+    # ``--as USER`` or the default operator.
+    return ctx.actor
 
 
 def _filter(args: argparse.Namespace) -> JobFilter:

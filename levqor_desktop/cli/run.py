@@ -65,7 +65,7 @@ def _document(arg: str) -> dict[str, Any] | None:
 
 def run(ctx: CliContext) -> int:
     app = ctx.app()
-    actor = _actor(app)
+    actor = ctx.actor  # --as USER, or the default operator
     inputs = parse_inputs(ctx.args.input)
     document = _document(ctx.args.workflow)
     if ctx.args.test:
@@ -86,12 +86,6 @@ def run(ctx: CliContext) -> int:
         tail = f": {final.error}" if final.error and final.status is not JobStatus.SUCCEEDED else ""
         ctx.print(f"job {final.id} {final.status.value}{tail}")
     return 0 if final.status is JobStatus.SUCCEEDED else 1
-
-
-def _actor(app: App) -> Actor:
-    if app.actor is None:
-        raise LevqorError("the database has no operator yet", hint="run `levqor db upgrade`")
-    return app.actor
 
 
 def _wait(app: App, actor: Actor, job: JobRecord, timeout: float | None) -> JobRecord:
