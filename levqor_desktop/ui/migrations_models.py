@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
-from levqor_desktop.core.migrate import Progress, RunRecord
+from levqor_desktop.core.migrate import PreflightReport, Progress, RunRecord
 from levqor_desktop.core.migrate.verify import TableParity
 from levqor_desktop.ui.theme import FAIL, MUTED, OK, WARN
 
@@ -194,3 +194,19 @@ class RunsModel(_Table):
         if role == Qt.ItemDataRole.ToolTipRole:
             return r.message
         return None
+
+
+def describe_preflight(report: PreflightReport) -> str:
+    """The preflight report as text for the panel."""
+    lines = [
+        f"Source: {report.source}",
+        f"Target: {report.target} — PostgreSQL {report.server_version}, {report.target_state}",
+        f"To copy: {report.total_rows:,} rows in {len(report.tables)} tables "
+        f"({report.size_bytes / 1e6:.1f} MB on disk)",
+        "",
+    ]
+    lines += [f"  {t.name:<28} {t.rows:>12,}" for t in report.tables if t.rows]
+    lines += [f"Note: {n}" for n in report.notes]
+    lines += [f"REFUSED: {r}" for r in report.reasons()]
+    lines.append("Ready to migrate." if report.ok else "Fix the above, then run preflight again.")
+    return "\n".join(lines)

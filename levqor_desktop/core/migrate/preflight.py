@@ -8,6 +8,7 @@ blocks, and migrate refuses to start then.
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from levqor_desktop.core import schema
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.migrate import runs, values
 from levqor_desktop.core.migrate.copy import existing_tables
-from levqor_desktop.core.migrate.tables import data_tables, levqor_table_names
+from levqor_desktop.core.migrate.tables import TableInfo, data_tables, levqor_table_names
 from levqor_desktop.core.migrate.target import MIN_SERVER_VERSION, Target, sqlite_readonly
 
 #: Target states.
@@ -73,14 +74,15 @@ class PreflightReport:
         return data
 
 
-def run_preflight(source: Path, target: Target) -> PreflightReport:
+def run_preflight(source: Path, target: Target, *, sizes: bool = True) -> PreflightReport:
+    """``sizes=False`` skips bytes per table (SQLite reads every page to count them)."""
     report = PreflightReport(source=str(source), target=target.display)
-    _check_source(source, report)
+    _check_source(source, report, sizes)
     _check_target(target, report)
     return report
 
 
-def _check_source(path: Path, report: PreflightReport) -> None:
+def _check_source(path: Path, report: PreflightReport, sizes_wanted: bool) -> None:
     src_db = Database(f"sqlite:///{path}")
     try:
         current = schema.current_revisions(src_db)
@@ -100,16 +102,25 @@ def _check_source(path: Path, report: PreflightReport) -> None:
         report.size_bytes = sum(
             p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists()
         )
-        sizes = _table_bytes(conn)
+        sizes = _table_bytes(conn) if sizes_wanted else {}
         for table in data_tables():
             rows = conn.execute(f"SELECT count(*) FROM {table.quoted}").fetchone()[0]
             report.tables.append(TableSize(table.name, rows, sizes.get(table.name)))
+        # Two connections scan tables side by side (SQLite runs the scan without the GIL).
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="levqor-preflight") as pool:
+            for problems in pool.map(lambda t: _scan(path, t), data_tables()):
+                report.problems.extend(problems)
+        report.problems.extend(values.scan_foreign_keys(conn))
+    finally:
+        conn.close()
+
+
+def _scan(path: Path, table: TableInfo) -> list[values.ValueProblem]:
+    conn = sqlite_readonly(path)
+    try:
         values.install_functions(conn)
         conn.text_factory = bytes
-        for table in data_tables():
-            report.problems.extend(values.scan_table(conn, table))
-        conn.text_factory = str
-        report.problems.extend(values.scan_foreign_keys(conn))
+        return values.scan_table(conn, table)
     finally:
         conn.close()
 

@@ -118,7 +118,7 @@ class MigrationService:
     ) -> dict[str, Any]:
         """Back up, upgrade the target's schema, copy every table, reset sequences."""
         cancel = cancel or CancelToken()
-        report = self.preflight(target)
+        report = run_preflight(self.source_path, target, sizes=False)
         if not report.ok:
             raise MigrationError("preflight refused the migration: " + "; ".join(report.reasons()))
         started = time.perf_counter()

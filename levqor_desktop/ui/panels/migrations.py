@@ -47,6 +47,7 @@ from levqor_desktop.ui.migrations_models import (
     ProgressDelegate,
     RunsModel,
     TableProgressModel,
+    describe_preflight,
 )
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.theme import FAIL, MUTED, OK
@@ -347,7 +348,7 @@ class MigrationsPanel(Panel):
             rows = sum(result.row_counts.values())
             self._ok(f"backup {result.name}: {result.size_bytes:,} bytes, {rows:,} rows")
         elif isinstance(result, PreflightReport):
-            self.report.setPlainText(_describe(result))
+            self.report.setPlainText(describe_preflight(result))
             if result.ok:
                 self._ok(f"preflight OK: {result.total_rows:,} rows in {len(result.tables)} tables")
             else:
@@ -384,18 +385,3 @@ class MigrationsPanel(Panel):
 
     def _quiet(self, _exc: BaseException) -> None:
         """Past runs are a convenience: an unreachable target just shows none."""
-
-
-def _describe(report: PreflightReport) -> str:
-    lines = [
-        f"Source: {report.source}",
-        f"Target: {report.target} — PostgreSQL {report.server_version}, {report.target_state}",
-        f"To copy: {report.total_rows:,} rows in {len(report.tables)} tables "
-        f"({report.size_bytes / 1e6:.1f} MB on disk)",
-        "",
-    ]
-    lines += [f"  {t.name:<28} {t.rows:>12,}" for t in report.tables if t.rows]
-    lines += [f"Note: {n}" for n in report.notes]
-    lines += [f"REFUSED: {r}" for r in report.reasons()]
-    lines.append("Ready to migrate." if report.ok else "Fix the above, then run preflight again.")
-    return "\n".join(lines)
