@@ -35,7 +35,7 @@ import psycopg
 from psycopg import sql
 
 from levqor_desktop.app import build_app
-from levqor_desktop.core import schema
+from levqor_desktop.core import schema, tenancy
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.migrate import Progress, Target
 from levqor_desktop.core.migrate.tables import Kind, TableInfo, data_tables
@@ -146,6 +146,7 @@ def main(total: int) -> dict[str, Any]:
         outcome = app.migrations.migrate(target, on_progress, backup=False)
         results["migrate_s"] = time.perf_counter() - start
         results["migrate_copy_s"] = marks["copy_end"] - marks["copy_start"]
+        print(f"migrate: {results['migrate_s']:.1f} s", file=sys.stderr, flush=True)
         assert outcome["rows"] >= total
 
         # 3. verify
@@ -154,6 +155,7 @@ def main(total: int) -> dict[str, Any]:
         results["verify_s"] = time.perf_counter() - start
         results["verify_ok"] = parity.ok
         results["verify_rows"] = parity.rows
+        print(f"verify: {results['verify_s']:.1f} s", file=sys.stderr, flush=True)
 
         # 4. bare COPY of the same rows (in memory) into index-free tables, same server
         with psycopg.connect(urls["migrate"], autocommit=True) as pg:
@@ -181,6 +183,7 @@ def main(total: int) -> dict[str, Any]:
         # Levqor schema (keys, constraints, indexes): what a hand-written script does.
         schema_db = Database(urls["schema"])
         schema.upgrade(schema_db)
+        tenancy.ensure_defaults(schema_db)  # the organization and user the rows point at
         schema_db.dispose()
         src = sqlite3.connect(f"file:{settings.sqlite_path}?mode=ro", uri=True)
         with psycopg.connect(urls["schema"], autocommit=True) as pg:
