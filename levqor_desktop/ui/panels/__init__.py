@@ -32,6 +32,7 @@ class PanelSpec:
 
 
 PANELS: tuple[PanelSpec, ...] = (
+    # Daily work first (Ctrl+1..9), the rare administrative panels last.
     PanelSpec(
         "overview", "Overview", "levqor_desktop.ui.panels.overview:OverviewPanel", "SP_ComputerIcon"
     ),
@@ -48,11 +49,23 @@ PANELS: tuple[PanelSpec, ...] = (
         "levqor_desktop.ui.panels.connectors:ConnectorsPanel",
         "SP_DriveNetIcon",
     ),
-    PanelSpec("flags", "Flags", "levqor_desktop.ui.panels.flags:FlagsPanel", "SP_DialogYesButton"),
     PanelSpec("metrics", "Metrics", "levqor_desktop.ui.panels.metrics:MetricsPanel", "SP_ArrowUp"),
     PanelSpec("logs", "Logs", "levqor_desktop.ui.panels.logs:LogsPanel", "SP_FileDialogInfoView"),
+    PanelSpec(
+        "usage", "Usage", "levqor_desktop.ui.panels.usage:UsagePanel", "SP_DialogApplyButton"
+    ),
     PanelSpec("canary", "Canary", "levqor_desktop.ui.panels.canary:CanaryPanel", "SP_MediaPlay"),
-    PanelSpec("usage", "Usage", "levqor_desktop.ui.panels.usage:UsagePanel", "SP_DialogApplyButton"),  # noqa: E501
-    PanelSpec("orgs", "Organizations", "levqor_desktop.ui.panels.organizations:OrganizationsPanel", "SP_DirHomeIcon"),  # noqa: E501
-    PanelSpec("migrations", "Migrations", "levqor_desktop.ui.panels.migrations:MigrationsPanel", "SP_DriveHDIcon"),  # noqa: E501
+    PanelSpec("flags", "Flags", "levqor_desktop.ui.panels.flags:FlagsPanel", "SP_DialogYesButton"),
+    PanelSpec(
+        "migrations",
+        "Migrations",
+        "levqor_desktop.ui.panels.migrations:MigrationsPanel",
+        "SP_DriveHDIcon",
+    ),
+    PanelSpec(
+        "orgs",
+        "Organizations",
+        "levqor_desktop.ui.panels.organizations:OrganizationsPanel",
+        "SP_DirHomeIcon",
+    ),
 )
