@@ -37,7 +37,9 @@ def idle_report():
     app.quit()
 """
 
-BARE = COMMON + r"""
+BARE = (
+    COMMON
+    + r"""
 from PySide6.QtWidgets import QApplication, QMainWindow
 app = QApplication(sys.argv[:1])
 window = QMainWindow()
@@ -47,8 +49,11 @@ QTimer.singleShot(0, shown)
 QTimer.singleShot(int(IDLE_S * 1000), idle_report)
 app.exec()
 """
+)
 
-LEVQOR = COMMON + r"""
+LEVQOR = (
+    COMMON
+    + r"""
 from levqor_desktop.__main__ import launch, parse_args
 app, window = launch(parse_args([]))
 QTimer.singleShot(0, shown)
@@ -58,6 +63,7 @@ QTimer.singleShot(int(IDLE_S * 1000), idle_report)
 app.exec()
 window.shutdown()
 """
+)
 
 
 def run_once(code: str, home: Path) -> dict[str, float]:
@@ -65,7 +71,10 @@ def run_once(code: str, home: Path) -> dict[str, float]:
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", f"IDLE_S={IDLE_S}\n" + code],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     result: dict[str, float] = {}
     assert proc.stdout is not None
@@ -94,9 +103,7 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
             out["levqor"].append(run_once(LEVQOR, home))
     summary: dict[str, dict[str, float]] = {}
     for name, rows in out.items():
-        summary[name] = {
-            key: statistics.median(r[key] for r in rows) for key in rows[0]
-        }
+        summary[name] = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
     summary["ratio"] = {
         "shown": summary["levqor"]["shown_ms"] / summary["bare"]["shown_ms"],
         "rss": summary["levqor"]["rss_mb"] / summary["bare"]["rss_mb"],

@@ -238,4 +238,3 @@ def _info(row: ApiKey, user: str) -> ApiKeyInfo:
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
     )
-

@@ -297,9 +297,7 @@ def _response_schema(operation: Operation, status: int) -> Any:
     responses = operation.op.get("responses") or {}
     # YAML specs (Asana, Zendesk, Intercom) load unquoted status codes as ints.
     response = (
-        responses.get(str(status))
-        or responses.get(status)
-        or responses.get(f"{str(status)[0]}XX")
+        responses.get(str(status)) or responses.get(status) or responses.get(f"{str(status)[0]}XX")
     )
     response = resolve(operation.doc, response)
     if not isinstance(response, dict):

@@ -171,9 +171,12 @@ def test_malformed_requests_are_400_naming_the_parameter(
 
 def test_unknown_user_and_flag_are_404(app: App, client: TestClient, owner_key: str) -> None:
     other = add_member(app, "x@example.org", "Xavier", Role.VIEWER)
-    assert client.get(f"/billing/usage?user={other.user_id}", headers=auth(owner_key)).json()[
-        "user"
-    ]["display_name"] == "Xavier"
+    assert (
+        client.get(f"/billing/usage?user={other.user_id}", headers=auth(owner_key)).json()["user"][
+            "display_name"
+        ]
+        == "Xavier"
+    )
     for path in ("/billing/usage?user=424242", "/billing/limits?user=nobody@example.org"):
         answer = client.get(path, headers=auth(owner_key))
         assert answer.status_code == 404 and answer.json()["field"] == "user"
