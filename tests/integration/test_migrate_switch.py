@@ -14,7 +14,6 @@ from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.migrate import SwitchResult, Target
 from levqor_desktop.core.migrate.target import password_key
 from levqor_desktop.core.models.base import utcnow
-from levqor_desktop.errors import MigrationError
 from tests.conftest import make_settings
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.integration.migrate_rows import populate
@@ -91,18 +90,36 @@ def _columns(app: App, table: str) -> set[str]:
     return {c.name for c in Base.metadata.tables[table].columns}
 
 
-def test_switch_refuses_when_source_changed_since_copy(app: App, pg_url: str) -> None:
+def test_switch_carries_writes_made_after_the_copy(app: App, pg_url: str) -> None:
+    """The app kept working between migrate and switch: the switch's final sync, under
+    maintenance, copies again so nothing written meanwhile is left behind."""
     populate(app.db)
     target = Target.parse(pg_url)
     app.migrations.migrate(target, backup=False)
     with app.db.engine.begin() as conn:
         conn.execute(text("UPDATE organizations SET name = 'renamed' WHERE id = 1"))
-    with pytest.raises(MigrationError, match=r"switch refused.*organizations.*key 1: differs"):
-        app.migrations.switch(target)
-    assert not app.flags.enabled(FlagName.PG_ENABLED)
-    assert not app.settings.config_file.exists() or "database_url" not in json.loads(
-        app.settings.config_file.read_text()
-    )
+    result = app.migrations.switch(target)
+    assert result.rows > 0
+    assert app.flags.enabled(FlagName.PG_ENABLED)
+    with target.connect(autocommit=True) as pg:
+        name = pg.execute("SELECT name FROM organizations WHERE id = 1").fetchone()
+    assert name is not None
+    assert name[0] == "renamed"
+    assert not app.maintenance.active
+
+
+def test_switch_with_the_background_services_running(app: App, pg_url: str) -> None:
+    """Workers beat, the sampler samples, a job runs: the one-click switch still succeeds
+    (maintenance holds every background writer still while it checks parity)."""
+    app.start_background()
+    assert app.actor is not None
+    step = {"id": "a", "uses": "core.log", "with": {"message": "x"}}
+    app.jobs.enqueue(app.actor, document={"name": "tick", "steps": [step]})
+    target = Target.parse(pg_url)
+    app.migrations.migrate(target, backup=False)
+    result = app.migrations.switch(target)
+    assert result.rows > 0
+    assert app.flags.enabled(FlagName.PG_ENABLED)
     assert not app.maintenance.active
 
 

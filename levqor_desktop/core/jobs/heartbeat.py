@@ -153,10 +153,14 @@ class Heartbeat:
         *,
         interval: float = HEARTBEAT_S,
         also: Callable[[], None] | None = None,
+        paused: Callable[[], bool] | None = None,
     ) -> None:
         self.board = board
         self.interval = interval
         self.also = also
+        #: True while maintenance mode is on: the beat writes nothing (a migration
+        #: compares the database before and after; heartbeats would look like changes).
+        self.paused = paused
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -175,6 +179,8 @@ class Heartbeat:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
+            if self.paused is not None and self.paused():
+                continue
             try:
                 self.board.flush()
                 if self.also is not None:

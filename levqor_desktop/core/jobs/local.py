@@ -61,7 +61,12 @@ class LocalPool:
         #: False in processes that must not run local jobs (an RQ ``levqor worker``).
         self.autostart = True
         self.board = WorkerBoard(db, clock, "local")
-        self._heartbeat = Heartbeat(self.board, interval=heartbeat_s, also=self._refresh_cancels)
+        self._heartbeat = Heartbeat(
+            self.board,
+            interval=heartbeat_s,
+            also=self._refresh_cancels,
+            paused=self.services.maintenance_active,
+        )
         self._size = _check_size(size)
         self._cond = threading.Condition()
         self._generation = 0

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -132,12 +133,17 @@ class RecoveryService:
         interval_s: float = 15.0,
         stale_after_s: float = STALE_AFTER_S,
         on_requeued: Callable[[list[int]], None] | None = None,
+        paused: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.interval_s = interval_s
         self.stale_after_s = stale_after_s
         self.on_requeued = on_requeued
+        #: True during maintenance: no recovery then, nor until heartbeats had
+        #: ``stale_after_s`` to resume (they pause too), so no live worker looks dead.
+        self.paused = paused
+        self._quiet_until = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -164,6 +170,11 @@ class RecoveryService:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
+            if self.paused is not None and self.paused():
+                self._quiet_until = time.monotonic() + self.stale_after_s
+                continue
+            if time.monotonic() < self._quiet_until:
+                continue
             try:
                 self.run_once()
             except Exception:

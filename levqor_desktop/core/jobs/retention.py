@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, text
@@ -56,8 +57,10 @@ class Retention:
 
     def __init__(
         self, db: Database, clock: Clock, *, days: float = DEFAULT_RETENTION_DAYS,
-        interval_s: float = 3600.0,
+        interval_s: float = 3600.0, paused: Callable[[], bool] | None = None,
     ) -> None:  # fmt: skip
+        #: True during maintenance: nothing is pruned (a migration copies a still database).
+        self.paused = paused
         self.db = db
         self.clock = clock
         self.days = days
@@ -127,7 +130,8 @@ class Retention:
     def _loop(self) -> None:
         while True:
             try:
-                self.prune()
+                if self.paused is None or not self.paused():
+                    self.prune()
             except Exception:
                 log.exception("pruning finished jobs failed")
             if self._stop.wait(self.interval_s):

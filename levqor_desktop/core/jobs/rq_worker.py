@@ -51,7 +51,9 @@ class WorkerContext:
         self.services = services
         self.board = WorkerBoard(db, clock, "rq")
         self.worker_id = self.board.make_id("w")
-        self.heartbeat = Heartbeat(self.board, also=self._refresh_cancel)
+        self.heartbeat = Heartbeat(
+            self.board, also=self._refresh_cancel, paused=services.maintenance_active
+        )
         self._cancel = threading.Event()
         self._current: int | None = None
         self.last_status: dict[int, JobStatus | None] = {}

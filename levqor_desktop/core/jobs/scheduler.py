@@ -91,11 +91,14 @@ class Scheduler:
         *,
         clock: Clock,
         interval_s: float = 15.0,
+        paused: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.jobs = jobs
         self.source = source
         self.clock = clock
+        #: True during maintenance: nothing fires (a missed run becomes one catch-up run).
+        self.paused = paused
         self.interval_s = interval_s
         #: False in processes that must not schedule (``levqor worker`` without the option).
         self.autostart = True
@@ -103,6 +106,8 @@ class Scheduler:
         self._thread: threading.Thread | None = None
 
     def tick(self) -> list[Fired]:
+        if self.paused is not None and self.paused():
+            return []
         now = self.clock()
         fired: list[Fired] = []
         for wf in self.source():

@@ -99,7 +99,8 @@ def build_jobs(app: AppLike) -> JobsKit:
         pool.wake()
         rq.wakeup.set()
 
-    recovery = RecoveryService(app.db, clock, on_requeued=on_requeued)
-    scheduler = Scheduler(app.db, service, stored.scheduled, clock=clock)
-    retention = Retention(app.db, clock, days=retention_days(app.settings))
+    paused = services.maintenance_active
+    recovery = RecoveryService(app.db, clock, on_requeued=on_requeued, paused=paused)
+    scheduler = Scheduler(app.db, service, stored.scheduled, clock=clock, paused=paused)
+    retention = Retention(app.db, clock, days=retention_days(app.settings), paused=paused)
     return JobsKit(service, router, runner, pool, rq, dispatcher, recovery, scheduler, retention)

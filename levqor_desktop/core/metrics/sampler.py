@@ -91,9 +91,13 @@ class Sampler:
         interval_s: float = 1.0,
         capacity: int = RING_CAPACITY,
         retention: dt.timedelta = DEFAULT_RETENTION,
+        paused: Callable[[], bool] | None = None,
     ) -> None:
         self.metrics = metrics
         self.db = db
+        #: True during maintenance: minutes are not stored nor pruned (the graphs keep
+        #: their in-memory history; a migration compares a still database).
+        self.paused = paused
         self.clock = clock
         self.interval_s = interval_s
         self.retention = retention
@@ -196,6 +200,8 @@ class Sampler:
         self._counts.clear()
         if self.db is None or minute is None or not means:
             return
+        if self.paused is not None and self.paused():
+            return
         at = _moment(minute)
         try:
             with self.db.session() as session:
@@ -213,7 +219,7 @@ class Sampler:
 
     def prune(self, now: float | None = None) -> int:
         """Delete minute samples older than the retention; return how many."""
-        if self.db is None:
+        if self.db is None or (self.paused is not None and self.paused()):
             return 0
         now = self.clock() if now is None else now
         cutoff = _moment(now) - self.retention

@@ -13,10 +13,16 @@ from levqor_desktop.core.metrics.sources import DatabaseDepthSource, DatabaseWor
 from levqor_desktop.settings import Settings
 
 
+class _Maintenance(Protocol):
+    @property
+    def active(self) -> bool: ...
+
+
 class AppLike(Protocol):
     settings: Settings
     flags: FlagStore
     db: Database
+    maintenance: _Maintenance
 
 
 def build_metrics(app: AppLike) -> Metrics:
@@ -32,7 +38,8 @@ def build_metrics(app: AppLike) -> Metrics:
 
 
 def build_sampler(app: AppLike, metrics: Metrics) -> Sampler:
-    return Sampler(metrics, app.db)
+    # Maintenance is built after the metrics: look it up at each write.
+    return Sampler(metrics, app.db, paused=lambda: app.maintenance.active)
 
 
 def build_server(app: AppLike, metrics: Metrics) -> MetricsServer:

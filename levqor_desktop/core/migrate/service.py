@@ -60,6 +60,7 @@ class MigrationService:
         self.settings = settings
         self.flags = flags
         self.maintenance = maintenance
+        self._maintenance_depth = 0
         self.secrets = secrets
         self.source_path: Path = settings.sqlite_path
         self.backups = BackupStore(self.source_path, settings.data_dir / "backups")
@@ -259,10 +260,20 @@ class MigrationService:
 
     @contextmanager
     def _maintenance(self, reason: str) -> Iterator[None]:
+        # Re-entrant: the switch's final sync runs a migrate inside its own maintenance.
+        if self._maintenance_depth:
+            self._maintenance_depth += 1
+            try:
+                yield
+            finally:
+                self._maintenance_depth -= 1
+            return
         self.maintenance.enter(reason)
+        self._maintenance_depth = 1
         try:
             yield
         finally:
+            self._maintenance_depth = 0
             self.maintenance.exit()
 
     @contextmanager

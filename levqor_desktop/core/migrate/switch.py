@@ -66,6 +66,12 @@ def switch(
     with service._maintenance(f"switching to {target.display}"):
         parity = service.verify(target, progress, cancel)
         if not parity.ok:
+            # The app kept working after the copy (jobs ran, workers beat): the final sync
+            # copies again while maintenance holds every writer still, then checks again.
+            log.info("source changed since the copy (%s): copying again", parity.summary())
+            service.migrate(target, progress, cancel, backup=False)
+            parity = service.verify(target, progress, cancel)
+        if not parity.ok:
             raise MigrationError(
                 "switch refused: the target differs from the source (" + parity.summary() + ")",
                 hint="run migrate again (the source may have changed since the copy)",
