@@ -207,6 +207,38 @@ class MainWindow(QMainWindow):
         self.sidebar.setCurrentRow(row)
         self._on_row_changed(row)
 
+    def reload_app(self) -> None:
+        """Close this App and start a new one from the current settings.
+
+        After a migration's switch or rollback the database changes under the App; the
+        window reconnects in one step and comes back on the panel it showed.
+        """
+        old = self.app
+        if old is None:
+            self.start()
+            return
+        if self._current:
+            self.qsettings.setValue("window/panel", self._current)
+        if self._status_poller is not None:
+            self._status_poller.stop()
+            self._status_poller = None
+        if self._canary_notifier is not None:
+            self._canary_notifier.close()
+            self._canary_notifier = None
+        for panel in self._panels.values():
+            panel.shutdown()
+            self.pages.removeWidget(panel)
+            panel.deleteLater()
+        self._panels.clear()
+        self._current = None
+        self.app = None
+        self._placeholder.setText("Reconnecting…")
+        self.pages.setCurrentIndex(0)
+        self.status.set_database_text("Database: reconnecting…")
+        self.bridge.submit(
+            old.close, on_result=lambda _r: self.start(), on_error=self._start_failed
+        )
+
     def _start_failed(self, exc: BaseException) -> None:
         self.status.set_database_text("Database: unavailable", ok=False)
         self._placeholder.setText("Levqor could not start. See the message above.")

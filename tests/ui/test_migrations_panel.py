@@ -26,6 +26,10 @@ SCREENSHOTS_ENV = "LEVQOR_SCREENSHOTS"
 class Window:
     def __init__(self) -> None:
         self.errors: list[BaseException] = []
+        self.reloads = 0
+
+    def reload_app(self) -> None:
+        self.reloads += 1
 
     def show_error(self, exc: BaseException) -> None:
         self.errors.append(exc)
@@ -90,11 +94,15 @@ def test_the_wizard_moves_the_data_and_back(
     assert panel.grab().save(str(folder / "migrations-panel.png"))
 
     _step(qtbot, panel, "switch")
-    assert "restart Levqor Desktop" in panel.message.text()
+    assert "reconnecting to PostgreSQL" in panel.message.text()
+    # The window is asked to reconnect to the new database (one click, no restart).
+    window = panel.ctx.window
+    qtbot.waitUntil(lambda: window.reloads == 1, timeout=5000)
     assert app.flags.enabled(FlagName.PG_ENABLED)
     assert panel.buttons["rollback"].isEnabled()
     _step(qtbot, panel, "rollback")
     assert panel.message.text().startswith("✓ rolled back")
+    qtbot.waitUntil(lambda: window.reloads == 2, timeout=5000)
     assert not app.flags.enabled(FlagName.PG_ENABLED)
     # Past runs are reloaded after each step, newest first, with their outcome.
     qtbot.waitUntil(lambda: panel.runs.index(0, 1).data() == "rollback", timeout=20_000)

@@ -197,3 +197,16 @@ def test_screenshots_command_saves_one_png_per_panel(tmp_path: Path) -> None:
 
 def test_app_type_is_exposed(window: MainWindow) -> None:
     assert isinstance(window.app, App)
+
+
+def test_reload_app_reconnects_and_returns_to_the_same_panel(qtbot, settings, qsettings) -> None:  # type: ignore[no-untyped-def]
+    win = _window(qtbot, settings, qsettings)
+    win.show_panel("b")
+    first_app, first_panel = win.app, win.panel("b")
+    with qtbot.waitSignal(win.app_ready, timeout=20_000):
+        win.reload_app()
+    assert win.app is not None
+    assert win.app is not first_app
+    assert isinstance(win.pages.currentWidget(), PageB)
+    assert win.panel("b") is not first_panel
+    win.shutdown()

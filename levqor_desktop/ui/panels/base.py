@@ -22,6 +22,8 @@ class WindowServices(Protocol):
 
     def notify(self, title: str, text: str) -> None: ...
 
+    def reload_app(self) -> None: ...
+
 
 @dataclass
 class PanelContext:

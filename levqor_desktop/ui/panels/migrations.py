@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -371,17 +371,22 @@ class MigrationsPanel(Panel):
                     Exception(f"the canary failed ({result.canary_failure}): rolled back")
                 )
             else:
-                self._ok(
-                    f"switched to {result.target}; restart Levqor Desktop to run on PostgreSQL"
-                )
+                self._ok(f"switched to {result.target}; reconnecting to PostgreSQL…")
+                self._reconnect()
         elif isinstance(result, RollbackResult):
             self.tables.finish_all()
             after = sum(v["new"] + v["updated"] for v in result.after_switch.values())
             self._ok(
                 f"rolled back: {result.rows:,} rows in SQLite ({after:,} written after the "
-                f"switch), parity OK; restart to run on SQLite"
+                f"switch), parity OK; reconnecting to SQLite…"
             )
+            self._reconnect()
         self._update_state()
+
+    def _reconnect(self) -> None:
+        """The database changed: the window reconnects (on the next event-loop turn,
+        since this panel is replaced as part of it)."""
+        QTimer.singleShot(0, self.ctx.window.reload_app)
 
     def _quiet(self, _exc: BaseException) -> None:
         """Past runs are a convenience: an unreachable target just shows none."""
