@@ -56,10 +56,10 @@ class ActorSelector(QWidget):
         self._filling = False
         self.org_box = QComboBox()
         self.org_box.setToolTip("The organization this window acts in")
-        self.org_box.setMinimumContentsLength(14)
+        self.org_box.setMinimumContentsLength(22)
         self.user_box = QComboBox()
         self.user_box.setToolTip("The user this window acts as")
-        self.user_box.setMinimumContentsLength(12)
+        self.user_box.setMinimumContentsLength(16)
         self.role_label = QLabel()
         self.role_label.setObjectName("ActorRole")
         layout = QHBoxLayout(self)

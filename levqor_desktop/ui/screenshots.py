@@ -27,6 +27,8 @@ class ScreenshotTour(QObject):
         self.waited = 0
         self.saved: list[Path] = []
         folder.mkdir(parents=True, exist_ok=True)
+        # The same size on every machine (an offscreen screen may be smaller).
+        window.resize(1280, 820)
         window.app_ready.connect(lambda _app: QTimer.singleShot(SETTLE_MS, self._next))
         window.start_failed.connect(self._failed)
 
