@@ -6,9 +6,9 @@ built off the UI thread right after, so the window appears at once.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,18 @@ if TYPE_CHECKING:
     from levqor_desktop.ui.main_window import MainWindow
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+@dataclass(frozen=True)
+class WindowArgs:
+    screenshots: Path | None = None
+    version: bool = False
+
+
+def parse_args(argv: Sequence[str] | None) -> WindowArgs:
+    if not argv:
+        # The common case, without importing argparse on the way to the first paint.
+        return WindowArgs()
+    import argparse
+
     parser = argparse.ArgumentParser(prog="levqor-desktop", description="Levqor Desktop window")
     parser.add_argument(
         "--screenshots",
@@ -28,7 +39,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="save a PNG of every panel into DIR and exit",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
-    return parser.parse_args(argv)
+    ns = parser.parse_args(argv)
+    return WindowArgs(screenshots=ns.screenshots, version=ns.version)
 
 
 def _build_app() -> App:
@@ -48,7 +60,7 @@ def _build_app() -> App:
     return app
 
 
-def launch(args: argparse.Namespace) -> tuple[QApplication, MainWindow]:
+def launch(args: WindowArgs) -> tuple[QApplication, MainWindow]:
     """Create the QApplication and the window, show it, and start the App off-thread."""
     from PySide6.QtCore import QCoreApplication, QSettings
     from PySide6.QtWidgets import QApplication
@@ -60,11 +72,22 @@ def launch(args: argparse.Namespace) -> tuple[QApplication, MainWindow]:
     QCoreApplication.setApplicationName("Levqor Desktop")
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
-    follow_system_theme(qapp, QSettings())
+    check_theme = follow_system_theme(qapp, QSettings())
     window = MainWindow(_build_app)
-    from levqor_desktop.ui.actor_selector import install_actor_selector
+    window.after_first_paint(check_theme)
+    installed: list[bool] = []
 
-    install_actor_selector(window)
+    def add_actor_selector(_app: object) -> None:
+        # Once the App is ready: the selector's module imports the core (SQLAlchemy),
+        # which by then the start-up thread has loaded; before the first paint it would
+        # cost half a second.
+        if not installed:
+            from levqor_desktop.ui.actor_selector import install_actor_selector
+
+            install_actor_selector(window)
+            installed.append(True)
+
+    window.app_ready.connect(add_actor_selector)
     window.show()
     window.start()
     return qapp, window

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -22,12 +22,10 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
     QStyle,
-    QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +37,8 @@ from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
     from levqor_desktop.app import App
     from levqor_desktop.ui.canary_notify import CanaryNotifier
 
@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self.specs = panels
         self._panels: dict[str, Panel] = {}
         self._current: str | None = None
-        self._tray: QSystemTrayIcon | None = None
+        self._tray: QSystemTrayIcon | None = None  # created on the first notification
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("Sidebar")
@@ -165,10 +165,25 @@ class MainWindow(QMainWindow):
         self._status_poller: Poller | None = None
         self._canary_notifier: CanaryNotifier | None = None
 
-        self._add_shortcuts()
+        # Work that creates Qt's namespace enums (tens of ms) waits for the first paint.
+        self._after_paint: list[Callable[[], None]] | None = [self._add_shortcuts]
         self._restore_layout()
 
     # -- start-up -----------------------------------------------------------------------
+
+    def after_first_paint(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the window has painted for the first time (now if it has)."""
+        if self._after_paint is None:
+            fn()
+        else:
+            self._after_paint.append(fn)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._after_paint is not None:
+            pending, self._after_paint = self._after_paint, None
+            for fn in pending:
+                QTimer.singleShot(0, fn)
 
     def start(self) -> None:
         """Build and start the App off the UI thread."""
@@ -304,6 +319,8 @@ class MainWindow(QMainWindow):
 
     def notify(self, title: str, text: str) -> None:
         """A desktop notification (tray) when the system has one, else the banner."""
+        from PySide6.QtWidgets import QSystemTrayIcon
+
         if QSystemTrayIcon.isSystemTrayAvailable():
             if self._tray is None:
                 self._tray = QSystemTrayIcon(self.windowIcon(), self)
@@ -313,6 +330,8 @@ class MainWindow(QMainWindow):
 
     def confirm(self, title: str, text: str) -> bool:
         """Ask before a destructive action."""
+        from PySide6.QtWidgets import QMessageBox
+
         answer = QMessageBox.question(self, title, text)
         return answer == QMessageBox.StandardButton.Yes
 

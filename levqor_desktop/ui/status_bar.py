@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from levqor_desktop.core.status import SystemStatus
 from levqor_desktop.ui.theme import FAIL, OK, WARN
+
+if TYPE_CHECKING:
+    from levqor_desktop.core.status import SystemStatus
 
 
 def _dot(colour: str) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -71,12 +72,13 @@ def apply_theme(app: QApplication, dark: bool) -> None:
     app.setStyleSheet(STYLESHEET)
 
 
-def follow_system_theme(app: QApplication, settings: QSettings) -> None:
-    """Theme the app without delaying the first paint, then follow the system.
+def follow_system_theme(app: QApplication, settings: QSettings) -> Callable[[], None]:
+    """Theme the app without delaying the first paint; return the system check.
 
     Asking Qt for the colour scheme builds all of Qt's namespace enums (tens of ms), so
-    the theme of the last run is applied before the window shows, and the system's
-    preference is checked on the first turn of the event loop (and on every change).
+    the theme of the last run is applied before the window shows, and the returned
+    function — to run after the first paint — checks the system's preference and
+    follows its changes from then on.
     """
     remembered = settings.value("ui/dark", False, type=bool)
     apply_theme(app, bool(remembered))
@@ -87,5 +89,8 @@ def follow_system_theme(app: QApplication, settings: QSettings) -> None:
             apply_theme(app, dark)
             settings.setValue("ui/dark", dark)
 
-    QTimer.singleShot(0, check)
-    QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: check())
+    def start_following() -> None:
+        check()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: check())
+
+    return start_following

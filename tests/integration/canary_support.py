@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
-import selectors
 import shutil
 import signal
 import socket
@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,25 +57,37 @@ def free_port() -> int:
 
 
 def _read_until(proc: subprocess.Popen[str], pattern: str, what: str) -> re.Match[str]:
-    """Read the child's stdout line by line until ``pattern`` matches (or it dies)."""
+    """Read the child's output until ``pattern`` matches (or it dies, or time runs out).
+
+    A thread reads the pipe for the child's whole life: selecting on a buffered text
+    pipe can miss lines Python already buffered, and a pipe nobody drains blocks a
+    chatty child once it is full.
+    """
     assert proc.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump(stream: Any) -> None:
+        try:
+            for line in stream:
+                lines.put(line)
+        except (OSError, ValueError):  # the pipe was closed by stop()
+            pass
+        lines.put(None)
+
+    threading.Thread(target=pump, args=(proc.stdout,), daemon=True).start()
     deadline = time.monotonic() + READY_TIMEOUT_S
     seen: list[str] = []
-    try:
-        while time.monotonic() < deadline:
-            if not selector.select(timeout=deadline - time.monotonic()):
-                break
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            found = re.search(pattern, line)
-            if found:
-                return found
-    finally:
-        selector.close()
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        found = re.search(pattern, line)
+        if found:
+            return found
     proc.kill()
     pytest.fail(f"{what} did not start: {''.join(seen)[-2000:]}")
 

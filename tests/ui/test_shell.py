@@ -128,6 +128,8 @@ def test_shortcuts_switch_panels_and_panels_are_built_lazily(qtbot, settings, qs
     with qtbot.waitActive(win):
         win.show()
         win.activateWindow()
+    # The shortcuts are made after the first paint (they would slow it down).
+    qtbot.waitUntil(lambda: any(not a.shortcut().isEmpty() for a in win.actions()), timeout=5000)
     assert win.panel("a") is not None
     assert win.panel("b") is None
     qtbot.keyClick(win, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
