@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from levqor_desktop.core.canary import CheckResult, RunReport, Status, Verdict
+from levqor_desktop.ui.models.table_base import HeaderedTableModel
 from levqor_desktop.ui.theme import FAIL, MUTED, OK, WARN
 
 Index = QModelIndex | QPersistentModelIndex
@@ -34,7 +35,7 @@ def describe_value(result: CheckResult) -> str:
     return value
 
 
-class ChecksModel(QAbstractTableModel):
+class ChecksModel(HeaderedTableModel):
     """One row per check; a row is pending (grey "…") until its result arrives."""
 
     HEADERS = ("Check", "Status", "Value", "Threshold", "Result / what to do")
@@ -79,18 +80,8 @@ class ChecksModel(QAbstractTableModel):
             return None
         return self.results.get(self.names[row])
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.names)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.names)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not 0 <= index.row() < len(self.names):
@@ -122,7 +113,7 @@ class ChecksModel(QAbstractTableModel):
         return None
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(HeaderedTableModel):
     HEADERS = ("Run", "Started (UTC)", "Target", "Trigger", "Verdict", "Change", "Rollback")
 
     def __init__(self) -> None:
@@ -137,18 +128,8 @@ class HistoryModel(QAbstractTableModel):
     def run_at(self, row: int) -> RunReport | None:
         return self.runs[row] if 0 <= row < len(self.runs) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.runs)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.runs)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         run = self.run_at(index.row())

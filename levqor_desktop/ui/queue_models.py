@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from levqor_desktop.core.jobs.contracts import StepRecord, WorkerInfo
 from levqor_desktop.core.models.jobs import JobStatus, StepStatus
+from levqor_desktop.ui.models.table_base import HeaderedTableModel
 from levqor_desktop.ui.theme import FAIL, MUTED, OK, WARN
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-class RowsModel(QAbstractTableModel):
+class RowsModel(HeaderedTableModel):
     """A read-only table of already formatted rows, replaced as a whole."""
 
     HEADERS: tuple[str, ...] = ()
@@ -33,18 +34,8 @@ class RowsModel(QAbstractTableModel):
         self.colours = colours or [None] * len(rows)
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not 0 <= index.row() < len(self.rows):

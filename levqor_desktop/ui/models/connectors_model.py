@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from levqor_desktop.core.integrations import ConnectorInfo
+from levqor_desktop.ui.models.table_base import HeaderedTableModel
 from levqor_desktop.ui.theme import FAIL, OK
 
 COLUMNS = (
@@ -38,7 +39,9 @@ def last_check(card: ConnectorInfo) -> tuple[str, bool | None]:
     return f"ok {newest:%H:%M}Z", True
 
 
-class ConnectorsModel(QAbstractTableModel):
+class ConnectorsModel(HeaderedTableModel):
+    HEADERS = COLUMNS
+
     def __init__(self) -> None:
         super().__init__()
         self.cards: list[ConnectorInfo] = []
@@ -51,18 +54,8 @@ class ConnectorsModel(QAbstractTableModel):
     def card(self, row: int) -> ConnectorInfo | None:
         return self.cards[row] if 0 <= row < len(self.cards) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.cards)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.cards)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

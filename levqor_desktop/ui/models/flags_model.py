@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from levqor_desktop.core.flags import Source
 from levqor_desktop.core.flags.service import AuditEntry, FlagView, describe_value
+from levqor_desktop.ui.models.table_base import HeaderedTableModel
 from levqor_desktop.ui.theme import MUTED, OK
 
 Index = QModelIndex | QPersistentModelIndex
@@ -34,7 +35,7 @@ def describe_source(view: FlagView) -> str:
     return "default"
 
 
-class FlagsModel(QAbstractTableModel):
+class FlagsModel(HeaderedTableModel):
     HEADERS = ("Flag", "State", "Source", "What it gates", "Last change")
 
     def __init__(self) -> None:
@@ -55,18 +56,8 @@ class FlagsModel(QAbstractTableModel):
     def view_at(self, row: int) -> FlagView | None:
         return self.views[row] if 0 <= row < len(self.views) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.views)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.views)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         view = self.view_at(index.row())
@@ -96,7 +87,7 @@ class FlagsModel(QAbstractTableModel):
         return None
 
 
-class FlagAuditModel(QAbstractTableModel):
+class FlagAuditModel(HeaderedTableModel):
     HEADERS = ("#", "When (UTC)", "Flag", "Change", "Who", "Via", "Reason")
 
     def __init__(self) -> None:
@@ -113,18 +104,8 @@ class FlagAuditModel(QAbstractTableModel):
     def entry_at(self, row: int) -> AuditEntry | None:
         return self.entries[row] if 0 <= row < len(self.entries) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.entries)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         e = self.entry_at(index.row())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from levqor_desktop.core.logs import LogEntry
+from levqor_desktop.ui.models.table_base import HeaderedTableModel
 from levqor_desktop.ui.theme import FAIL, MUTED, WARN
 
 Index = QModelIndex | QPersistentModelIndex
@@ -26,7 +27,7 @@ def _context_text(context: dict[str, Any]) -> str:
     )
 
 
-class LogTableModel(QAbstractTableModel):
+class LogTableModel(HeaderedTableModel):
     HEADERS = ("Time (UTC)", "Level", "File", "Logger", "Message", "Context")
 
     def __init__(self, max_rows: int = MAX_ROWS) -> None:
@@ -53,18 +54,8 @@ class LogTableModel(QAbstractTableModel):
         self.entries.extend(entries)
         self.endInsertRows()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.entries)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = index.row()

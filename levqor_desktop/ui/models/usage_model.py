@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from levqor_desktop.core.models.usage import Metric, Period
@@ -15,6 +15,7 @@ from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.usage import LimitStatus, TopEntry
 from levqor_desktop.core.usage.formatting import LABELS, format_amount, format_usd
 from levqor_desktop.core.usage.periods import describe_reset
+from levqor_desktop.ui.models.table_base import HeaderedTableModel
 from levqor_desktop.ui.theme import FAIL, WARN
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def level_colour(level: int) -> str | None:
     return None
 
 
-class LimitsModel(QAbstractTableModel):
+class LimitsModel(HeaderedTableModel):
     HEADERS = ("For", "Metric", "Per", "Kind", "Limit", "Used", "%", "Resets")
 
     def __init__(self) -> None:
@@ -84,18 +85,8 @@ class LimitsModel(QAbstractTableModel):
     def status_at(self, row: int) -> LimitStatus | None:
         return self.statuses[row] if 0 <= row < len(self.statuses) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.statuses)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.statuses)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         status = self.status_at(index.row())
@@ -119,12 +110,12 @@ class LimitsModel(QAbstractTableModel):
         return None
 
 
-class TopModel(QAbstractTableModel):
+class TopModel(HeaderedTableModel):
     """A ranking: name, amount of the ranked metric, and cost."""
 
     def __init__(self, what: str, amount_label: str, *, with_cost: bool = True) -> None:
         super().__init__()
-        self.headers = (what, amount_label, "Cost") if with_cost else (what, amount_label)
+        self.HEADERS = (what, amount_label, "Cost") if with_cost else (what, amount_label)
         self.entries: list[TopEntry] = []
 
     def set_entries(self, entries: list[TopEntry]) -> None:
@@ -132,18 +123,8 @@ class TopModel(QAbstractTableModel):
         self.entries = entries
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers[section]
-        return None
+    def row_count(self) -> int:
+        return len(self.entries)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not (0 <= index.row() < len(self.entries)):
