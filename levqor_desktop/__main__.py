@@ -60,14 +60,28 @@ def _build_app() -> App:
     return app
 
 
+def _qt_message_to_log(mode: object, _context: object, message: str) -> None:
+    """Qt's own messages go to the log (api.log) instead of the terminal."""
+    import logging
+
+    name = getattr(mode, "name", "")
+    level = {
+        "QtDebugMsg": logging.DEBUG,
+        "QtInfoMsg": logging.INFO,
+        "QtWarningMsg": logging.WARNING,
+    }
+    logging.getLogger("levqor.qt").log(level.get(name, logging.ERROR), "%s", message)
+
+
 def launch(args: WindowArgs) -> tuple[QApplication, MainWindow]:
     """Create the QApplication and the window, show it, and start the App off-thread."""
-    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtCore import QCoreApplication, QSettings, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
     from levqor_desktop.ui.main_window import MainWindow
     from levqor_desktop.ui.theme import follow_system_theme
 
+    qInstallMessageHandler(_qt_message_to_log)
     QCoreApplication.setOrganizationName("Levqor")
     QCoreApplication.setApplicationName("Levqor Desktop")
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
