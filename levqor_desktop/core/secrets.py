@@ -118,6 +118,13 @@ class SecretStore:
                 self._backend = self._factory()
             return self._backend
 
+    def available(self) -> bool:
+        """Whether a keyring backend could be chosen at all (not whether it is unlocked)."""
+        try:
+            return self.backend is not None
+        except SecretStoreError:
+            return False
+
     @property
     def backend_name(self) -> str:
         try:

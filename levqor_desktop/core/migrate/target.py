@@ -32,6 +32,8 @@ class SecretStore(Protocol):
 
     def delete(self, key: str) -> object: ...
 
+    def available(self) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Target:

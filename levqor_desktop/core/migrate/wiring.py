@@ -47,7 +47,10 @@ def with_stored_password(url: str, secrets: SecretStore | None, notes: list[str]
     try:
         password = secrets.get(password_key(parsed))
     except LevqorError as exc:  # no keyring, locked, or none configured
-        notes.append(f"the database password could not be read from the keyring: {exc}")
+        # Without any keyring there is no stored password to miss (a server that wants
+        # one says so when we connect); a locked or refusing keyring is worth a note.
+        if secrets.available():
+            notes.append(f"the database password could not be read from the keyring: {exc}")
         return url
     if not password:
         return url
