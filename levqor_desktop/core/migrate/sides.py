@@ -52,21 +52,19 @@ class Side(Protocol):
     def canonical_key(self, table: TableInfo, row: tuple[Any, ...]) -> Key: ...
 
 
-class SqliteSide:
-    def __init__(self, conn: sqlite3.Connection, label: str = "SQLite") -> None:
-        self.conn = conn
-        self.label = label
+class _Normalizing:
+    """Rows and columns of a side, normalized by that side's functions."""
 
-    def count(self, table: TableInfo, lo: Key | None = None, hi: Key | None = None) -> int:
-        where, params = range_where(table, lo, hi, postgres=False)
-        return int(
-            self.conn.execute(f"SELECT count(*) FROM {table.quoted} {where}", params).fetchone()[0]
-        )
+    NORMALIZE: Any
+    NORMALIZE_FAST: Any
+
+    def _raw(self, table: TableInfo, lo: Key | None, hi: Key | None) -> Iterator[Rows]:
+        raise TypeError(f"{type(self).__name__} reads no rows")
 
     def batches(
         self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
     ) -> Iterator[Rows]:
-        mapper = normalize.row_mapper(table, normalize.SQLITE)
+        mapper = normalize.row_mapper(table, self.NORMALIZE)
         for batch in self._raw(table, lo, hi):
             yield mapper(batch)
 
@@ -78,10 +76,25 @@ class SqliteSide:
         *,
         fast: bool = False,
     ) -> Iterator[tuple[int, Columns]]:
-        fns = normalize.SQLITE_FAST if fast else normalize.SQLITE
+        fns = self.NORMALIZE_FAST if fast else self.NORMALIZE
         mapper = normalize.column_mapper(table, fns)
         for batch in self._raw(table, lo, hi):
             yield len(batch), mapper(batch)
+
+
+class SqliteSide(_Normalizing):
+    NORMALIZE = normalize.SQLITE
+    NORMALIZE_FAST = normalize.SQLITE_FAST
+
+    def __init__(self, conn: sqlite3.Connection, label: str = "SQLite") -> None:
+        self.conn = conn
+        self.label = label
+
+    def count(self, table: TableInfo, lo: Key | None = None, hi: Key | None = None) -> int:
+        where, params = range_where(table, lo, hi, postgres=False)
+        return int(
+            self.conn.execute(f"SELECT count(*) FROM {table.quoted} {where}", params).fetchone()[0]
+        )
 
     def _raw(self, table: TableInfo, lo: Key | None, hi: Key | None) -> Iterator[Rows]:
         where, params = range_where(table, lo, hi, postgres=False)
@@ -118,7 +131,10 @@ def _printed(col: ColumnInfo) -> str:
     return col.quoted
 
 
-class PostgresSide:
+class PostgresSide(_Normalizing):
+    NORMALIZE = normalize.POSTGRES_PRINTED
+    NORMALIZE_FAST = normalize.POSTGRES_PRINTED_FAST
+
     def snapshot(self) -> PgSnapshot | None:
         """This connection's snapshot, for a child process to read the same rows."""
         return export_snapshot(self.conn)
@@ -133,26 +149,6 @@ class PostgresSide:
             f"SELECT count(*) FROM {table.quoted} {where}".encode(), params
         ).fetchone()
         return int(row[0]) if row else 0
-
-    def batches(
-        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
-    ) -> Iterator[Rows]:
-        mapper = normalize.row_mapper(table, normalize.POSTGRES_PRINTED)
-        for batch in self._raw(table, lo, hi):
-            yield mapper(batch)
-
-    def columns(
-        self,
-        table: TableInfo,
-        lo: Key | None = None,
-        hi: Key | None = None,
-        *,
-        fast: bool = False,
-    ) -> Iterator[tuple[int, Columns]]:
-        fns = normalize.POSTGRES_PRINTED_FAST if fast else normalize.POSTGRES_PRINTED
-        mapper = normalize.column_mapper(table, fns)
-        for batch in self._raw(table, lo, hi):
-            yield len(batch), mapper(batch)
 
     def _raw(self, table: TableInfo, lo: Key | None, hi: Key | None) -> Iterator[Rows]:
         where, params = range_where(table, lo, hi, postgres=True)
