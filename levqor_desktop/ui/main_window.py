@@ -16,13 +16,11 @@ from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -35,6 +33,7 @@ from levqor_desktop.ui.bridge import Bridge, Poller
 from levqor_desktop.ui.panels import PANELS, PanelSpec
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.status_bar import StatusBar
+from levqor_desktop.ui.widgets.banner import Banner
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QSystemTrayIcon
@@ -45,57 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_INTERVAL_MS = 2000
-
-
-class Banner(QFrame):
-    """A strip above the pages for errors an operator must see (with an optional action)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setObjectName("Banner")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.action_button = QPushButton()
-        self.action_button.hide()
-        close = QPushButton("Dismiss")
-        close.clicked.connect(self.hide)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.action_button)
-        layout.addWidget(close)
-        self._action: Callable[[], None] | None = None
-        self.action_button.clicked.connect(self._run_action)
-        self.hide()
-
-    def show_text(
-        self,
-        text: str,
-        *,
-        severity: str = "error",
-        action: tuple[str, Callable[[], None]] | None = None,
-    ) -> None:
-        from PySide6.QtCore import Qt  # here, not at import: Qt's enums cost start-up time
-
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setProperty("severity", severity)
-        self.style().unpolish(self)
-        self.style().polish(self)
-        self.label.setText(text)
-        if action:
-            self.action_button.setText(action[0])
-            self._action = action[1]
-            self.action_button.show()
-        else:
-            self._action = None
-            self.action_button.hide()
-        self.show()
-
-    def _run_action(self) -> None:
-        action = self._action
-        self.hide()
-        if action:
-            action()
 
 
 class MainWindow(QMainWindow):
