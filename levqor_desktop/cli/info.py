@@ -34,7 +34,10 @@ def run(ctx: CliContext) -> int:
         ("database state", state if db.reachable else f"unreachable: {db.error}"),
         ("schema revision", ", ".join(overview.schema_revisions) or "(empty database)"),
         ("schema head", ", ".join(overview.schema_heads)),
-        ("queue backend", f"{overview.queue.backend} ({overview.queue.state})"),
+        (
+            "queue backend",
+            _queue_text(overview.queue.backend, overview.queue.state, overview.queue.detail),
+        ),
         ("organizations", overview.organizations),
         ("users", overview.users),
     ]
@@ -45,3 +48,7 @@ def run(ctx: CliContext) -> int:
     for note in overview.notes:
         ctx.print(f"note: {note}")
     return 0 if db.reachable else 1
+
+
+def _queue_text(backend: str, state: str, detail: str) -> str:
+    return f"{backend} ({state}: {detail})" if detail else f"{backend} ({state})"
