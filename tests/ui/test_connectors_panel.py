@@ -11,24 +11,10 @@ from levqor_desktop.ui.bridge import Bridge
 from levqor_desktop.ui.panels.base import PanelContext
 from levqor_desktop.ui.panels.connectors import ConnectorsPanel
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.ui.panel_support import FakeWindow
 
 pytestmark = pytest.mark.ui
 TOKEN = "xoxb-9999-panel-test-token"
-
-
-class WindowStub:
-    def __init__(self) -> None:
-        self.errors: list[BaseException] = []
-        self.messages: list[str] = []
-
-    def show_error(self, exc: BaseException) -> None:
-        self.errors.append(exc)
-
-    def show_message(self, text: str, timeout_ms: int = 5000) -> None:
-        self.messages.append(text)
-
-    def notify(self, title: str, text: str) -> None:
-        self.messages.append(f"{title}: {text}")
 
 
 def _slack(request: httpx.Request) -> httpx.Response:
@@ -43,7 +29,7 @@ def _slack(request: httpx.Request) -> httpx.Response:
 def panel(qtbot, app: App):  # type: ignore[no-untyped-def]
     app.connectors.transport = httpx.MockTransport(_slack)
     bridge = Bridge()
-    panel = ConnectorsPanel(PanelContext(app, bridge, WindowStub()))
+    panel = ConnectorsPanel(PanelContext(app, bridge, FakeWindow()))
     qtbot.addWidget(panel)
     panel.on_shown()
     qtbot.waitUntil(lambda: panel.model.rowCount() > 0, timeout=10_000)

@@ -12,7 +12,7 @@ from levqor_desktop.app import App, build_app
 from levqor_desktop.core.flags import FlagName
 from levqor_desktop.ui.panels.flags import FlagsPanel
 from tests.conftest import make_settings
-from tests.ui.panel_support import FakeWindow, panel_context
+from tests.ui.panel_support import FakeWindow, shown_panel
 
 pytestmark = pytest.mark.ui
 
@@ -25,18 +25,8 @@ def shown(qtbot, app: App) -> Iterator[tuple[FlagsPanel, FakeWindow]]:
 
 @contextmanager
 def _shown(qtbot, app: App) -> Iterator[tuple[FlagsPanel, FakeWindow]]:
-    ctx, window = panel_context(app)
-    panel = FlagsPanel(ctx)
-    qtbot.addWidget(panel)
-    panel.resize(1100, 700)
-    panel.show()
-    with qtbot.waitSignal(panel.flags_model.modelReset, timeout=10_000):
-        panel.on_shown()
-    try:
-        yield panel, window
-    finally:
-        panel.shutdown()
-        ctx.bridge.close()
+    with shown_panel(qtbot, FlagsPanel, app, size=(1100, 700), loads="flags_model") as shown:
+        yield shown
 
 
 def _wait_audit(qtbot, panel: FlagsPanel, rows: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 from levqor_desktop.app import App
 from levqor_desktop.ui.panels import logs as logs_panel
 from levqor_desktop.ui.panels.logs import LogsPanel
-from tests.ui.panel_support import FakeWindow, panel_context
+from tests.ui.panel_support import FakeWindow, shown_panel
 
 pytestmark = pytest.mark.ui
 
@@ -47,18 +47,9 @@ def shown(
     monkeypatch.setattr(logs_panel, "TAIL_LINES", 100)
     write(logs_dir / "api.log", line(1, "ERROR"), *(line(n) for n in range(2, 400)))
     write(logs_dir / "queue.log", line(500, logger="levqor.queue", job_id=42))
-    ctx, window = panel_context(app)
-    panel = LogsPanel(ctx)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 600)
-    panel.show()
-    panel.on_shown()
-    qtbot.waitUntil(lambda: panel.up_to_date, timeout=10_000)
-    try:
+    with shown_panel(qtbot, LogsPanel, app, size=(1200, 600)) as (panel, window):
+        qtbot.waitUntil(lambda: panel.up_to_date, timeout=10_000)
         yield panel, window
-    finally:
-        panel.shutdown()
-        ctx.bridge.close()
 
 
 def messages(panel: LogsPanel) -> list[str]:

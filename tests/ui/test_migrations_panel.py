@@ -16,6 +16,7 @@ from levqor_desktop.ui.bridge import Bridge
 from levqor_desktop.ui.panels.base import PanelContext
 from levqor_desktop.ui.panels.migrations import MigrationsPanel
 from tests.integration.migrate_rows import populate
+from tests.ui.panel_support import FakeWindow
 
 pytestmark = [pytest.mark.ui, pytest.mark.postgres]
 
@@ -23,29 +24,11 @@ pytestmark = [pytest.mark.ui, pytest.mark.postgres]
 SCREENSHOTS_ENV = "LEVQOR_SCREENSHOTS"
 
 
-class Window:
-    def __init__(self) -> None:
-        self.errors: list[BaseException] = []
-        self.reloads = 0
-
-    def reload_app(self) -> None:
-        self.reloads += 1
-
-    def show_error(self, exc: BaseException) -> None:
-        self.errors.append(exc)
-
-    def show_message(self, text: str, timeout_ms: int = 5000) -> None:
-        pass
-
-    def notify(self, title: str, text: str) -> None:
-        pass
-
-
 @pytest.fixture
 def panel(qtbot: Any, app: App) -> Any:
     populate(app.db)
     bridge = Bridge()
-    panel = MigrationsPanel(PanelContext(app, bridge, Window()))
+    panel = MigrationsPanel(PanelContext(app, bridge, FakeWindow()))
     panel.confirm = lambda question: True  # type: ignore[method-assign]
     qtbot.addWidget(panel)
     panel.resize(1280, 820)

@@ -16,7 +16,7 @@ from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.ui.panels.queue import QueuePanel
 from tests.reliability.jobs_support import NOOP, TWO_STEPS, Finished, TestActions
-from tests.ui.panel_support import FakeWindow, panel_context
+from tests.ui.panel_support import FakeWindow, shown_panel
 
 pytestmark = pytest.mark.ui
 
@@ -28,18 +28,10 @@ def me(app: App) -> Actor:
 
 @pytest.fixture
 def shown(qtbot, app: App) -> Iterator[tuple[QueuePanel, FakeWindow]]:
-    ctx, window = panel_context(app)
-    panel = QueuePanel(ctx)
-    qtbot.addWidget(panel)
-    panel.resize(1400, 850)
-    panel.show()
-    with qtbot.waitSignal(panel.jobs_model.modelReset, timeout=10_000):
-        panel.on_shown()
     try:
-        yield panel, window
+        with shown_panel(qtbot, QueuePanel, app, size=(1400, 850), loads="jobs_model") as shown:
+            yield shown
     finally:
-        panel.shutdown()
-        ctx.bridge.close()
         app.jobs_kit.pool.stop()
 
 

@@ -19,7 +19,7 @@ from levqor_desktop.ui.panels.organizations import NewMember, OrganizationsPanel
 from levqor_desktop.ui.panels.usage import UsagePanel
 from levqor_desktop.ui.theme import FAIL, WARN
 from levqor_desktop.ui.widgets.usage_limit_dialog import LimitRequest
-from tests.ui.panel_support import FakeWindow, panel_context
+from tests.ui.panel_support import FakeWindow, shown_panel
 
 pytestmark = pytest.mark.ui
 
@@ -44,18 +44,8 @@ def team(app: App) -> App:
 
 @pytest.fixture
 def usage_panel(qtbot, team: App) -> Iterator[tuple[UsagePanel, FakeWindow]]:
-    ctx, window = panel_context(team)
-    panel = UsagePanel(ctx)
-    qtbot.addWidget(panel)
-    panel.resize(1300, 800)
-    panel.show()
-    with qtbot.waitSignal(panel.limits_model.modelReset, timeout=10_000):
-        panel.on_shown()
-    try:
-        yield panel, window
-    finally:
-        panel.shutdown()
-        ctx.bridge.close()
+    with shown_panel(qtbot, UsagePanel, team, size=(1300, 800), loads="limits_model") as shown:
+        yield shown
 
 
 def _reload(qtbot, panel: UsagePanel) -> None:
@@ -111,18 +101,10 @@ def test_an_admin_adds_a_limit_and_exports_csv(
 
 @pytest.fixture
 def orgs_panel(qtbot, team: App) -> Iterator[tuple[OrganizationsPanel, FakeWindow]]:
-    ctx, window = panel_context(team)
-    panel = OrganizationsPanel(ctx)
-    qtbot.addWidget(panel)
-    panel.resize(1100, 600)
-    panel.show()
-    with qtbot.waitSignal(panel.members_model.modelReset, timeout=10_000):
-        panel.on_shown()
-    try:
-        yield panel, window
-    finally:
-        panel.shutdown()
-        ctx.bridge.close()
+    with shown_panel(
+        qtbot, OrganizationsPanel, team, size=(1100, 600), loads="members_model"
+    ) as shown:
+        yield shown
 
 
 def test_owners_manage_members(qtbot, orgs_panel, tmp_path: Path) -> None:

@@ -17,25 +17,11 @@ from levqor_desktop.ui.panels import PANELS
 from levqor_desktop.ui.panels.base import PanelContext
 from levqor_desktop.ui.panels.workflows import WorkflowsPanel
 from tests.conftest import make_settings
+from tests.ui.panel_support import FakeWindow
 
 pytestmark = pytest.mark.ui
 
 DEMO = resource_path("examples", "offline-transform-demo.json")
-
-
-class FakeWindow:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-        self.errors: list[BaseException] = []
-
-    def show_error(self, exc: BaseException) -> None:
-        self.errors.append(exc)
-
-    def show_message(self, text: str, timeout_ms: int = 5000) -> None:
-        self.messages.append(text)
-
-    def notify(self, title: str, text: str) -> None:
-        self.messages.append(f"{title}: {text}")
 
 
 def _panel(qtbot, app: App) -> tuple[WorkflowsPanel, FakeWindow, Bridge]:
