@@ -14,8 +14,8 @@ import httpx
 from pydantic import BaseModel, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.errors import ConfigurationError, UnexpectedResponse
-from connectors.http import BearerAuth, json_body
+from connectors.errors import ConfigurationError
+from connectors.http import BearerAuth
 
 __all__ = ["AIConnector"]
 
@@ -110,12 +110,6 @@ class AIConnector(Connector):
     def http_auth(self) -> httpx.Auth | None:
         key = self.credential("api_key")
         return BearerAuth(key) if key else None
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
 
     def _models(self) -> list[dict[str, Any]]:
         data = self._json(self.http.get("models"))

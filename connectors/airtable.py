@@ -17,8 +17,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.errors import UnexpectedResponse
-from connectors.http import BearerAuth, iter_cursor, json_body
+from connectors.http import BearerAuth, iter_cursor
 from connectors.rate_limits import add_response_hook, default_retry_after
 
 __all__ = ["AirtableConnector"]
@@ -111,12 +110,6 @@ class AirtableConnector(Connector):
     @property
     def http(self) -> httpx.Client:
         return add_response_hook(super().http, _penalty_hook)
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
 
     @staticmethod
     def _table_url(inp: _TableInput, record_id: str | None = None) -> str:

@@ -23,8 +23,10 @@ from typing import Any, ClassVar, Literal, Protocol, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from connectors.error_text import readable_errors_hook
 from connectors.errors import ConfigurationError, ConnectorError, InvalidInput, UnexpectedResponse
-from connectors.http import DEFAULT_TIMEOUT, RetryPolicy, build_client, map_exception
+from connectors.http import DEFAULT_TIMEOUT, RetryPolicy, build_client, json_body, map_exception
+from connectors.rate_limits import add_response_hook
 
 __all__ = [
     "ActionSpec",
@@ -239,6 +241,11 @@ class Connector(ABC):
         """The context's override (sandbox, self-hosted), else the class's ``base_url``."""
         return self.ctx.base_url or self.base_url
 
+    def error_text(self, body: Any) -> str | None:
+        """Override where the vendor puts its reason in a 4xx body that the shared error
+        table cannot read; the reason then appears in the error's message."""
+        return None
+
     def http_headers(self) -> dict[str, str]:
         """Extra headers on every request (API version pins and the like)."""
         return {}
@@ -271,7 +278,16 @@ class Connector(ABC):
                 secrets=self.secrets,
                 connector=self.name,
             )
+            if type(self).error_text is not Connector.error_text:
+                add_response_hook(self._http, readable_errors_hook(self.error_text, self.secrets))
         return self._http
+
+    def _json(self, response: httpx.Response) -> dict[str, Any]:
+        """The answer as a JSON object, or UnexpectedResponse (redacted) saying why not."""
+        data = json_body(response, connector=self.name, secrets=self.secrets)
+        if not isinstance(data, dict):
+            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
+        return data
 
     @classmethod
     def actions(cls) -> Mapping[str, ActionSpec]:

@@ -9,18 +9,16 @@ Error reasons come as ``{"err", "ECODE"}`` and are put into the error messages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.error_text import clickup_error_text, readable_errors_hook
-from connectors.errors import ConfigurationError, UnexpectedResponse
-from connectors.http import BearerAuth, iter_cursor, json_body
+from connectors.error_text import clickup_error_text
+from connectors.errors import ConfigurationError
+from connectors.http import BearerAuth, iter_cursor
 from connectors.rate_limits import add_response_hook, epoch_reset_retry_after
 
 __all__ = ["ClickUpConnector"]
@@ -131,20 +129,13 @@ class ClickUpConnector(Connector):
     def http_auth(self) -> httpx.Auth:
         return BearerAuth(self.credential("api_token"), scheme="")  # ClickUp: no scheme word
 
-    @cached_property
-    def _errors_hook(self) -> Callable[[httpx.Response], None]:
-        return readable_errors_hook(clickup_error_text, self.secrets)
-
     @property
     def http(self) -> httpx.Client:
-        # ClickUp's reason is in {"err", "ECODE"}, which the shared table does not read.
-        return add_response_hook(add_response_hook(super().http, _RESET_HOOK), self._errors_hook)
+        return add_response_hook(super().http, _RESET_HOOK)
 
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
+    def error_text(self, body: Any) -> str | None:
+        # ClickUp's reason is in {"err", "ECODE"}, which the shared table does not read.
+        return clickup_error_text(body)
 
     def check_credentials(self) -> str:
         user = self._json(self.http.get("user"))["user"]

@@ -19,8 +19,8 @@ import httpx
 from pydantic import BaseModel, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.errors import ConfigurationError, UnexpectedResponse
-from connectors.http import OAuth2RefreshAuth, json_body
+from connectors.errors import ConfigurationError
+from connectors.http import OAuth2RefreshAuth
 
 __all__ = ["TOKEN_URL", "GoogleSheetsConnector"]
 
@@ -159,12 +159,6 @@ class GoogleSheetsConnector(Connector):
             client_secret=self.credential("client_secret") or None,
             on_refresh=self.ctx.on_token_refresh,
         )
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
 
     def _sheet(self, inp: _SheetInput) -> str:
         return quote(inp.spreadsheet_id or self.credential("spreadsheet_id"), safe="")

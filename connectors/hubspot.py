@@ -18,8 +18,8 @@ import httpx
 from pydantic import BaseModel, Field
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.errors import ConfigurationError, RateLimited, UnexpectedResponse
-from connectors.http import BearerAuth, iter_cursor, json_body
+from connectors.errors import ConfigurationError, RateLimited
+from connectors.http import BearerAuth, iter_cursor
 from connectors.rate_limits import add_response_hook
 
 __all__ = ["DEAL_TO_CONTACT", "HubSpotConnector"]
@@ -164,12 +164,6 @@ class HubSpotConnector(Connector):
     @property
     def http(self) -> httpx.Client:
         return add_response_hook(super().http, _daily_limit_hook)
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
 
     def check_credentials(self) -> str:
         info = self._json(self.http.get("account-info/v3/details"))

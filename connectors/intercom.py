@@ -16,8 +16,8 @@ import httpx
 from pydantic import BaseModel, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.errors import ConfigurationError, UnexpectedResponse
-from connectors.http import BearerAuth, json_body
+from connectors.errors import ConfigurationError
+from connectors.http import BearerAuth
 from connectors.rate_limits import add_response_hook, epoch_reset_retry_after
 
 __all__ = ["API_VERSION", "IntercomConnector"]
@@ -147,12 +147,6 @@ class IntercomConnector(Connector):
     @property
     def http(self) -> httpx.Client:
         return add_response_hook(super().http, _RESET_HOOK)
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
 
     def _me(self) -> dict[str, Any]:
         return self._json(self.http.get("me"))

@@ -11,18 +11,15 @@ Document Format (ADF) in v3; :func:`adf` turns plain text into it. Searches use
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import cached_property
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.error_text import jira_error_text, readable_errors_hook
-from connectors.errors import ConfigurationError, InvalidInput, UnexpectedResponse
-from connectors.http import iter_cursor, json_body
-from connectors.rate_limits import add_response_hook
+from connectors.error_text import jira_error_text
+from connectors.errors import ConfigurationError, InvalidInput
+from connectors.http import iter_cursor
 
 __all__ = ["JiraConnector", "adf", "adf_text"]
 
@@ -166,21 +163,6 @@ class JiraConnector(Connector):
     def http_auth(self) -> httpx.Auth:
         return httpx.BasicAuth(self.credential("email").strip(), self.credential("api_token"))
 
-    @cached_property
-    def _errors_hook(self) -> Callable[[httpx.Response], None]:
-        return readable_errors_hook(jira_error_text, self.secrets)
-
-    @property
-    def http(self) -> httpx.Client:
-        # Jira's reasons sit in errorMessages / errors{field: text}: surface them.
-        return add_response_hook(super().http, self._errors_hook)
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
-
     def _no_content(self, response: httpx.Response) -> None:
         # Jira answers these calls 204; anything else must at least be JSON (a login or
         # proxy page with 200 means the change did not happen).
@@ -189,6 +171,10 @@ class JiraConnector(Connector):
 
     def _browse(self, key: str) -> str:
         return f"{self.resolved_base_url().rstrip('/')}/browse/{key}"
+
+    def error_text(self, body: Any) -> str | None:
+        # Jira's reasons sit in errorMessages / errors{field: text}.
+        return jira_error_text(body)
 
     def check_credentials(self) -> str:
         me = self._json(self.http.get("rest/api/3/myself"))

@@ -15,8 +15,7 @@ import httpx
 from pydantic import BaseModel, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.errors import UnexpectedResponse
-from connectors.http import BearerAuth, iter_cursor, json_body
+from connectors.http import BearerAuth, iter_cursor
 
 __all__ = ["NOTION_VERSION", "NotionConnector", "plain_properties"]
 
@@ -187,12 +186,6 @@ class NotionConnector(Connector):
 
     def http_headers(self) -> dict[str, str]:
         return {"Notion-Version": NOTION_VERSION}
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
 
     def _paged(self, url: str, body: dict[str, Any], limit: int) -> Iterator[dict[str, Any]]:
         return iter_cursor(

@@ -18,8 +18,8 @@ import httpx
 from pydantic import BaseModel, Field
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.errors import ConfigurationError, UnexpectedResponse
-from connectors.http import BearerAuth, iter_cursor, json_body
+from connectors.errors import ConfigurationError
+from connectors.http import BearerAuth, iter_cursor
 
 __all__ = ["STRIPE_VERSION", "StripeConnector", "form_fields"]
 
@@ -160,12 +160,6 @@ class StripeConnector(Connector):
 
     def http_headers(self) -> dict[str, str]:
         return {"Stripe-Version": STRIPE_VERSION}
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
 
     def _post(self, url: str, fields: Mapping[str, Any], key: str | None) -> dict[str, Any]:
         # One key per action call: the client's retries resend it, so Stripe runs it once.

@@ -18,8 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.errors import ConfigurationError, InvalidInput, UnexpectedResponse
-from connectors.http import json_body
+from connectors.errors import ConfigurationError, InvalidInput
 
 __all__ = ["TwilioConnector"]
 
@@ -149,12 +148,6 @@ class TwilioConnector(Connector):
 
     def http_auth(self) -> httpx.Auth:
         return httpx.BasicAuth(self.credential("account_sid"), self.credential("auth_token"))
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
 
     def _account(self, suffix: str) -> str:
         return f"Accounts/{quote(self.credential('account_sid'), safe='')}/{suffix}"

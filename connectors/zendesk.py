@@ -10,18 +10,15 @@ Zendesk's 1,000-result cap. 429s carry ``Retry-After``, honoured by the shared c
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import cached_property
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, Field, model_validator
 
 from connectors.base import AuthKind, Connector, CredentialField, action
-from connectors.error_text import readable_errors_hook, zendesk_error_text
-from connectors.errors import AuthError, ConfigurationError, UnexpectedResponse
-from connectors.http import iter_cursor, iter_pages, json_body
-from connectors.rate_limits import add_response_hook
+from connectors.error_text import zendesk_error_text
+from connectors.errors import AuthError, ConfigurationError
+from connectors.http import iter_cursor, iter_pages
 
 __all__ = ["ZendeskConnector"]
 
@@ -165,20 +162,9 @@ class ZendeskConnector(Connector):
         user = f"{self.credential('email').strip()}/token"
         return httpx.BasicAuth(user, self.credential("api_token").strip())
 
-    @cached_property
-    def _errors_hook(self) -> Callable[[httpx.Response], None]:
-        return readable_errors_hook(zendesk_error_text, self.secrets)
-
-    @property
-    def http(self) -> httpx.Client:
-        # Validation reasons sit in "details": {"field": [{"description"}]}: surface them.
-        return add_response_hook(super().http, self._errors_hook)
-
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
-        data = json_body(response, connector=self.name, secrets=self.secrets)
-        if not isinstance(data, dict):
-            raise UnexpectedResponse("the answer is not a JSON object", connector=self.name)
-        return data
+    def error_text(self, body: Any) -> str | None:
+        # Validation reasons sit in "details": {"field": [{"description"}]}.
+        return zendesk_error_text(body)
 
     def check_credentials(self) -> str:
         user = self._json(self.http.get("users/me"))["user"]
