@@ -20,7 +20,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.jobs import audit, queries, store
+from levqor_desktop.core.jobs import audit, queries
 from levqor_desktop.core.jobs.contracts import (
     DEFAULT_QUEUE,
     Clock,
@@ -31,6 +31,7 @@ from levqor_desktop.core.jobs.contracts import (
 )
 from levqor_desktop.core.jobs.routing import QueueRouter
 from levqor_desktop.core.jobs.states import check_move
+from levqor_desktop.core.jobs.writer import writing
 from levqor_desktop.core.models.jobs import Job, JobStatus, JobStep, StepStatus
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
@@ -135,7 +136,7 @@ class JobService:
         try:
             # Through the jobs write path: in-process SQLite writers queue on a lock
             # instead of sleeping in SQLite's busy handler.
-            with store.writing(self.db) as conn:
+            with writing(self.db) as conn:
                 job_id = conn.execute(insert(Job).values(values).returning(Job.id)).scalar_one()
                 if copy_steps_from is not None:
                     self._copy_succeeded_steps(conn, copy_steps_from, job_id)
@@ -165,7 +166,7 @@ class JobService:
         ]
         if not rows:
             return []
-        with store.writing(self.db) as conn:
+        with writing(self.db) as conn:
             stmt = insert(Job).returning(Job.id, sort_by_parameter_order=True)
             ids = list(conn.execute(stmt, rows).scalars())
         backend = rows[0]["backend"]

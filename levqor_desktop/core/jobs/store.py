@@ -10,11 +10,7 @@ that was presumed dead (and whose job was handed to another) cannot overwrite it
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import threading
-import weakref
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -27,18 +23,16 @@ from sqlalchemy import (
     TextualSelect,
     and_,
     bindparam,
-    create_engine,
-    event,
     exists,
     or_,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
 from levqor_desktop.core.db import Database
+from levqor_desktop.core.jobs.writer import once_more, writing
 from levqor_desktop.core.models.base import UTCDateTime
 from levqor_desktop.core.models.jobs import Job, JobStatus, QueueState, StepStatus
 
@@ -191,76 +185,6 @@ _RELEASE = text(
 ).bindparams(bindparam("no", type_=Boolean()))
 
 
-class _Writer:
-    """One database's write path: a lock that queues this process's SQLite writers (so
-    they never sleep in SQLite's busy handler) and the engine that begins IMMEDIATE."""
-
-    def __init__(self, db: Database) -> None:
-        self.lock: threading.Lock | contextlib.nullcontext[None] = (
-            threading.Lock() if db.is_sqlite else contextlib.nullcontext()
-        )
-        self.engine = (
-            db.engine.execution_options(sqlite_immediate=True) if db.is_sqlite else db.engine
-        )
-        # One statement is its own transaction: on PostgreSQL, autocommit saves the
-        # BEGIN and COMMIT round trips of a single-statement write, and these
-        # execution-side writes (claims, ends) do not wait for the WAL flush
-        # (synchronous_commit=off): a PostgreSQL crash may forget the last moment of
-        # them, and the job then runs again, which at-least-once allows. Enqueues and
-        # operator actions go through the normal, durable path.
-        self.single = (
-            self.engine
-            if db.is_sqlite
-            else create_engine(
-                db.engine.url,
-                isolation_level="AUTOCOMMIT",
-                # No ping per checkout (a round trip per statement); a dropped
-                # connection is retried once instead (see writing()).
-                pool_pre_ping=False,
-                pool_size=5,
-                max_overflow=20,
-                connect_args={"options": "-c synchronous_commit=off", "connect_timeout": 5},
-            )
-        )
-
-
-_WRITERS: weakref.WeakKeyDictionary[Database, _Writer] = weakref.WeakKeyDictionary()
-_WRITERS_LOCK = threading.Lock()
-
-
-def _writer(db: Database) -> _Writer:
-    with _WRITERS_LOCK:
-        writer = _WRITERS.get(db)
-        if writer is None:
-            writer = _WRITERS[db] = _Writer(db)
-            if writer.single is not writer.engine:
-                # Released with the database's own engine (App.close disposes it).
-                event.listen(db.engine, "engine_disposed", lambda _e: writer.single.dispose())
-        return writer
-
-
-@contextlib.contextmanager
-def writing(db: Database, *, single: bool = False) -> Iterator[Connection]:
-    """A write transaction on a Core connection (serialised in-process on SQLite).
-
-    ``single``: the block runs exactly one statement (autocommit on PostgreSQL).
-    """
-    writer = _writer(db)
-    engine = writer.single if single else writer.engine
-    with writer.lock, engine.begin() as conn:
-        yield conn
-
-
-def _once_more(fn: Callable[[], T]) -> T:
-    """Run ``fn``; if it failed on a connection that had died meanwhile, once more."""
-    try:
-        return fn()
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-        return fn()
-
-
 def _claimed(row: Any) -> ClaimedJob | None:
     return ClaimedJob(*row) if row is not None else None
 
@@ -282,7 +206,7 @@ def claim_many(
         with writing(db, single=True) as conn:
             return list(conn.execute(stmt, params).all())
 
-    rows = _once_more(claim)
+    rows = once_more(claim)
     return sorted((ClaimedJob(*row) for row in rows), key=lambda job: job.id)
 
 
@@ -294,7 +218,7 @@ def claim_by_id(db: Database, job_id: int, worker_id: str, now: dt.datetime) -> 
             params = {"worker": worker_id, "now": now, "yes": True, "id": job_id}
             return conn.execute(_CLAIM_ID, params).first()
 
-    return _claimed(_once_more(claim))
+    return _claimed(once_more(claim))
 
 
 def succeeded_steps(db: Database, job_id: int) -> dict[str, Any]:
@@ -366,7 +290,7 @@ def finish(
                 both = {**params, **_step_params(step)}
                 return conn.execute(_FINISH_WITH_STEP, both).first() is not None
 
-        return _once_more(end)
+        return once_more(end)
     with writing(db) as conn:
         if conn.execute(_FINISH, params).rowcount != 1:
             return False
