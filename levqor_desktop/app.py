@@ -224,9 +224,10 @@ class App:
                     orgs, users = counted.organizations, counted.users
             except LevqorError as exc:
                 notes.append(str(exc))
+        versions = dict(library_versions())  # a copy: the lookup is cached
         return Overview(
             version=__version__,
-            python=library_versions()["python"],
+            python=versions["python"],
             qt=qt_version(),
             data_dir=str(self.settings.data_dir),
             config_dir=str(self.settings.config_dir),
@@ -238,7 +239,7 @@ class App:
             organizations=orgs,
             users=users,
             notes=notes,
-            versions=library_versions(),
+            versions=versions,
         )
 
 

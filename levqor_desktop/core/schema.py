@@ -7,6 +7,7 @@ Each domain adds its tables on its own branch from ``0001_base``; we upgrade to 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -27,7 +28,10 @@ def alembic_config() -> Config:
     return cfg
 
 
+@functools.cache
 def script_directory() -> ScriptDirectory:
+    """The shipped revisions, read once: they do not change while the process runs
+    (the Overview panel asks for the heads every few seconds)."""
     return ScriptDirectory.from_config(alembic_config())
 
 

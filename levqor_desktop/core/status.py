@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 import sys
 from dataclasses import asdict, dataclass, field
@@ -64,6 +65,7 @@ class Overview:
         return data
 
 
+@functools.cache
 def library_versions() -> dict[str, str]:
     """Versions of the libraries an operator may be asked about (no Qt import)."""
     from importlib import metadata

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -351,13 +350,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, LevqorError):
         return str(exc)
     return f"Unexpected error ({type(exc).__name__}): {exc}"
-
-
-def run_later(msecs: int, fn: Callable[[], None]) -> None:
-    QTimer.singleShot(msecs, fn)
-
-
-def application() -> QApplication:
-    instance = QApplication.instance()
-    assert isinstance(instance, QApplication)
-    return instance
