@@ -6,6 +6,7 @@ threads wait for each other instead of failing); PostgreSQL is reached through p
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +57,8 @@ class Database:
         self._write_sessions: sessionmaker[Session] = sessionmaker(
             self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
         )
+        self._execution_engine: Engine | None = None
+        self._execution_lock = threading.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +75,26 @@ class Database:
         if self.is_sqlite:
             return str(self.url.database or ":memory:")
         return f"{self.url.host or 'localhost'}:{self.url.port or 5432}/{self.url.database or ''}"
+
+    @property
+    def execution_engine(self) -> Engine:
+        """The engine of the workers' own single-statement writes (claims, ends, run meters).
+
+        On PostgreSQL each statement is its own transaction (autocommit saves the BEGIN
+        and COMMIT round trips), there is no ping per checkout (a dropped connection is
+        retried by the caller instead), and commits do not wait for the WAL flush
+        (``synchronous_commit=off``): a PostgreSQL crash may forget the last moment of
+        them, and the job then runs again, which at-least-once allows. Enqueues and
+        operator actions go through :attr:`engine`, durably. On SQLite it is the main
+        engine, beginning IMMEDIATE.
+        """
+        engine = self._execution_engine
+        if engine is None:
+            with self._execution_lock:
+                engine = self._execution_engine
+                if engine is None:
+                    engine = self._execution_engine = _create_execution_engine(self)
+        return engine
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -97,6 +120,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        with self._execution_lock:
+            if self._execution_engine is not None and not self.is_sqlite:
+                self._execution_engine.dispose()
 
     def _check_sqlite_path(self) -> None:
         database = self.url.database
@@ -125,6 +151,22 @@ def _create_engine(url: URL) -> Engine:
         pool_size=10,
         max_overflow=20,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+    )
+
+
+def _create_execution_engine(db: Database) -> Engine:
+    if db.is_sqlite:
+        return db.engine.execution_options(sqlite_immediate=True)
+    return create_engine(
+        db.engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_pre_ping=False,
+        pool_size=5,
+        max_overflow=20,
+        connect_args={
+            "options": "-c synchronous_commit=off",
+            "connect_timeout": PG_CONNECT_TIMEOUT_S,
+        },
     )
 
 

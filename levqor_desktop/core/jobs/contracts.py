@@ -46,6 +46,7 @@ class UsageGate(Protocol):
         workflow: str | None = None,
         job_id: int | None = None,
         idempotency_key: str | None = None,
+        durable: bool = True,
     ) -> bool: ...
 
 

@@ -1,7 +1,7 @@
 """The RQ side: the task RQ workers run, and the worker class ``levqor worker`` starts.
 
 The worker is RQ's :class:`SimpleWorker` (no fork per job, so it works the same on
-Windows and in a frozen app) with the timer-based timeout instead of SIGALRM. Each RQ
+Windows and in a frozen app), with the timer-based timeout where SIGALRM is missing. Each RQ
 job carries only the database id; the task claims that job in the database (so a
 duplicate message, or a job canceled meanwhile, does nothing), runs it with the same
 :class:`JobRunner` as the local pool and records progress in the database. A job that
@@ -13,20 +13,24 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import signal
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from rq import SimpleWorker
 from rq.job import Job as RqJob
 from rq.queue import Queue
-from rq.timeouts import TimerDeathPenalty
+from rq.timeouts import BaseDeathPenalty, TimerDeathPenalty, UnixSignalDeathPenalty
 from sqlalchemy import select, update
 
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.jobs import store
 from levqor_desktop.core.jobs.contracts import Clock, Services
 from levqor_desktop.core.jobs.heartbeat import Heartbeat, WorkerBoard
+from levqor_desktop.core.jobs.rq_backend import TASK
 from levqor_desktop.core.jobs.runner import JobRunner
+from levqor_desktop.core.jobs.store import ClaimedJob
 from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.errors import LevqorError
 
@@ -40,7 +44,16 @@ class JobFailed(Exception):
 
 
 class WorkerContext:
-    """What the task needs in a worker process: the database, the runner, the board."""
+    """What the task needs in a worker process: the database, the runner, the board.
+
+    The worker's database writes run beside RQ's own Redis bookkeeping instead of
+    after it, on two background threads: a job's claim starts as soon as RQ hands the
+    job over (the *claim lane*; on PostgreSQL the same statement meters the attempt as a
+    job run) and is awaited only when the task runs; the job's end is written by the
+    *write lane* while RQ files the result. Both lanes are drained before the worker
+    reports itself stopped; a worker killed before its write lane wrote an end leaves
+    the job running, and recovery runs it again (at-least-once).
+    """
 
     def __init__(
         self, db: Database, runner: JobRunner, *, clock: Clock, services: Services
@@ -54,6 +67,9 @@ class WorkerContext:
         self.heartbeat = Heartbeat(
             self.board, also=self._refresh_cancel, paused=services.maintenance_active
         )
+        self._claim_lane = ThreadPoolExecutor(1, thread_name_prefix="levqor-rq-claim")
+        self._write_lane = ThreadPoolExecutor(1, thread_name_prefix="levqor-rq-write")
+        self._claims: dict[int, Future[ClaimedJob | None]] = {}
         self._cancel = threading.Event()
         self._current: int | None = None
         self.last_status: dict[int, JobStatus | None] = {}
@@ -63,28 +79,83 @@ class WorkerContext:
         self.heartbeat.start()
 
     def stop(self) -> None:
+        self._claim_lane.shutdown(wait=True)
+        self._write_lane.shutdown(wait=True)
         self.heartbeat.stop()
         self.board.unregister(self.worker_id)
 
-    def run(self, job_id: int) -> dict[str, Any]:
+    # -- the lanes --------------------------------------------------------------------------
+
+    def prefetch(self, job_id: int) -> None:
+        """RQ handed us ``job_id``: start claiming it (not while in maintenance)."""
         if self.services.maintenance_active():
-            self._hold(job_id)
-            return {"job_id": job_id, "status": "held (maintenance)"}
-        job = store.claim_by_id(self.db, job_id, self.worker_id, self.clock())
+            return
+        self._claims[job_id] = self._claim_lane.submit(self._claim, job_id)
+
+    def discard(self, job_id: int) -> None:
+        """RQ is done with ``job_id``: a claim the task never used is given back."""
+        pending = self._claims.pop(job_id, None)
+        if pending is None:
+            return
+        try:
+            job = pending.result()
+        except Exception:
+            return  # the claim failed: nothing to give back
+        if job is not None:
+            log.warning("RQ did not run job %s after it was claimed; it is queued again", job_id)
+            store.release(self.db, job_id, self.worker_id)
+
+    def _claim(self, job_id: int) -> ClaimedJob | None:
+        metering = self.services.usage is not None
+        return store.claim_by_id(self.db, job_id, self.worker_id, self.clock(), meter=metering)
+
+    def _write_ends(self, ends: list[store.Finish]) -> None:
+        for end in ends:
+            try:
+                store.finish(
+                    self.db,
+                    end.job_id,
+                    self.worker_id,
+                    end.status,
+                    end.at,
+                    error=end.error,
+                    step=end.step,
+                )
+            except Exception:
+                # Left running: recovery finds it by its heartbeat and runs it again.
+                log.exception("recording the end of job %s failed", end.job_id)
+
+    # -- the task ---------------------------------------------------------------------------
+
+    def run(self, job_id: int) -> dict[str, Any]:
+        pending = self._claims.pop(job_id, None)
+        if pending is None:
+            if self.services.maintenance_active():
+                self._hold(job_id)
+                return {"job_id": job_id, "status": "held (maintenance)"}
+            job = self._claim(job_id)
+        else:
+            job = pending.result()
         if job is None:
             self._hold(job_id)
             return {"job_id": job_id, "status": "not runnable"}
         self._cancel.clear()
         self._current = job.id
         self.board.busy(self.worker_id, job.id)
+        ends: list[store.Finish] = []
         try:
-            report = self.runner.run(job, self.worker_id, self._cancel.is_set)
+            report = self.runner.run(job, self.worker_id, self._cancel.is_set, deferred=ends)
         except BaseException as exc:  # RQ's timeout arrives as an asynchronous exception
             self._current = None
-            self.runner.fail_unexpectedly(job, self.worker_id, f"{type(exc).__name__}: {exc}")
+            self._write_lane.submit(self._write_ends, ends)  # what ended before, in order
+            self._write_lane.submit(
+                self.runner.fail_unexpectedly, job, self.worker_id, f"{type(exc).__name__}: {exc}"
+            ).result()
             self.board.idle(self.worker_id, ok=False)
             raise
         self._current = None
+        if ends:
+            self._write_lane.submit(self._write_ends, ends)
         self.last_status = {job_id: report.status}
         ok = None if report.status is None else report.status is JobStatus.SUCCEEDED
         self.board.idle(self.worker_id, ok=ok)
@@ -120,14 +191,32 @@ def perform(job_id: int) -> dict[str, Any]:
     return context.run(int(job_id))
 
 
-class LevqorWorker(SimpleWorker):
-    """SimpleWorker with the timer timeout and our context for :func:`perform`."""
+def death_penalty() -> type[BaseDeathPenalty]:
+    """RQ's job timeout: SIGALRM where it can be used (POSIX, the main thread), which
+    costs nothing per job; otherwise a timer thread per job (Windows, a worker run in a
+    thread)."""
+    if hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread():
+        return UnixSignalDeathPenalty
+    return TimerDeathPenalty
 
-    death_penalty_class = TimerDeathPenalty
+
+def _database_id(job: RqJob) -> int | None:
+    """The database id an RQ job of ours carries (None for anything else)."""
+    if job.func_name != TASK:
+        return None
+    try:
+        return int(job.id)
+    except ValueError:
+        return None
+
+
+class LevqorWorker(SimpleWorker):
+    """SimpleWorker with our context for :func:`perform`."""
 
     def __init__(self, queues: list[Queue], *, context: WorkerContext, **kwargs: Any) -> None:
         kwargs.setdefault("name", context.worker_id)
         super().__init__(queues, **kwargs)
+        self.death_penalty_class = death_penalty()
         self.context = context
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
@@ -140,12 +229,15 @@ class LevqorWorker(SimpleWorker):
             _CONTEXT.reset(token)
 
     def execute_job(self, job: RqJob, queue: Queue) -> None:
-        super().execute_job(job, queue)
+        db_id = _database_id(job)
+        if db_id is not None:
+            self.context.prefetch(db_id)
         try:
-            db_id = int(job.id)
-        except ValueError:
-            return
-        if self.context.last_status.get(db_id) is JobStatus.CANCELED:
+            super().execute_job(job, queue)
+        finally:
+            if db_id is not None:
+                self.context.discard(db_id)
+        if db_id is not None and self.context.last_status.get(db_id) is JobStatus.CANCELED:
             try:
                 job.cancel()
             except Exception as exc:  # the registry move is cosmetic; never stop the worker

@@ -117,7 +117,7 @@ class JobRunner:
         self.step_runner = step_runner or StepRunner(actions, now=clock)
         self.rng = rng or random.Random()
 
-    def _record_run(self, job: ClaimedJob) -> None:
+    def meter(self, job: ClaimedJob) -> None:
         """Meter this attempt as one job run (idempotent per job and attempt)."""
         usage = self.services.usage
         if usage is None or job.user_id is None:
@@ -131,6 +131,7 @@ class JobRunner:
                 workflow=job.workflow_name,
                 job_id=job.id,
                 idempotency_key=f"job:{job.id}:attempt:{job.attempts}",
+                durable=False,
             )
         except LevqorError:
             log.exception("could not record the run of job %s as usage", job.id)
@@ -148,7 +149,8 @@ class JobRunner:
         ``cancelled`` turns true when an operator cancels the job; ``shutting_down`` when
         the worker stops: the job then goes back to the queue as it was. With
         ``deferred``, the job's end is appended there for the caller to write together
-        with others (:func:`store.finish_many`) instead of being written now.
+        with others (:func:`store.finish_many`) instead of being written now. An attempt
+        not metered with its claim (``job.metered``) is metered here.
         """
 
         def end(status: JobStatus, error: str | None, step: StepResult | None = None) -> RunReport:
@@ -159,7 +161,8 @@ class JobRunner:
         except LevqorError as exc:
             return end(JobStatus.FAILED, f"cannot load the workflow: {exc}")
         completed = {} if job.fresh else store.succeeded_steps(self.db, job.id)
-        self._record_run(job)
+        if not job.metered:
+            self.meter(job)
         state = _RunState(last_index=len(workflow.steps) - 1)
         steps = {s.id: s for s in workflow.steps}
 

@@ -10,6 +10,7 @@ that was presumed dead (and whose job was handed to another) cannot overwrite it
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,9 +33,17 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.jobs.writer import once_more, writing
+from levqor_desktop.core.jobs.writer import (
+    driver_json,
+    driver_sql,
+    execute_direct,
+    once_more,
+    writing,
+)
 from levqor_desktop.core.models.base import UTCDateTime
 from levqor_desktop.core.models.jobs import Job, JobStatus, QueueState, StepStatus
+from levqor_desktop.core.usage.periods import utc_day
+from levqor_desktop.core.usage.records import pg_job_run_meter
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,8 @@ class ClaimedJob:
     created_at: dt.datetime
     claimed_at: dt.datetime
     parent_job_id: int | None = None
+    #: This attempt was metered as a job run with its claim.
+    metered: bool = False
 
     @property
     def fresh(self) -> bool:
@@ -122,13 +133,14 @@ def _claim_sql(lock: str) -> TextualSelect:
 
 _CLAIM_SQLITE = _claim_sql("")
 _CLAIM_PG = _claim_sql(" FOR UPDATE SKIP LOCKED")
-_CLAIM_ID = (
-    text(
-        f"UPDATE jobs SET {_CLAIM_SET} WHERE id = :id AND {_RUNNABLE_SQL} "
-        f"RETURNING {_RETURNING_SQL}"
-    )
-    .bindparams(*_TYPES)
-    .columns(**_RESULT_TYPES)
+_CLAIM_ID_SQL = (
+    f"UPDATE jobs SET {_CLAIM_SET} WHERE id = :id AND {_RUNNABLE_SQL} RETURNING {_RETURNING_SQL}"
+)
+_CLAIM_ID = text(_CLAIM_ID_SQL).bindparams(*_TYPES).columns(**_RESULT_TYPES)
+_CLAIM_ID_PG = driver_sql(_CLAIM_ID_SQL)
+#: PostgreSQL: claim and meter the attempt as one job run, in one statement.
+_CLAIM_ID_METERED_PG = driver_sql(
+    f"WITH claimed AS ({_CLAIM_ID_SQL}), {pg_job_run_meter('claimed')} SELECT * FROM claimed"
 )
 _DONE_STEPS = text(
     "SELECT step_id, output FROM job_steps WHERE job_id = :id AND status = 'succeeded'"
@@ -158,23 +170,21 @@ _STEP_SET = (
     "output = excluded.output, error = excluded.error"
 )
 #: PostgreSQL: end the job and write its last step in one statement (a data-modifying CTE).
-_FINISH_WITH_STEP = text(
+_FINISH_WITH_STEP_SQL = (
     "WITH f AS (UPDATE jobs SET status = :status, finished_at = :now, heartbeat_at = :now, "
     f"error = :error WHERE {_MINE} RETURNING id) "
     "INSERT INTO job_steps (job_id, step_id, step_index, status, attempts, started_at, "
     "finished_at, output, error) SELECT f.id, :step_id, :step_index, :step_status, "
     ":step_attempts, :started_at, :finished_at, :output, :step_error FROM f "
     f"ON CONFLICT (job_id, step_id) DO UPDATE SET {_STEP_SET} RETURNING job_id"
-).bindparams(
-    bindparam("now", type_=_T),
-    bindparam("started_at", type_=_T),
-    bindparam("finished_at", type_=_T),
-    bindparam("output", type_=JSON(none_as_null=True)),
 )
-_FINISH = text(
+_FINISH_WITH_STEP_PG = driver_sql(_FINISH_WITH_STEP_SQL)
+_FINISH_SQL = (
     f"UPDATE jobs SET status = :status, finished_at = :now, heartbeat_at = :now, error = :error "
     f"WHERE {_MINE}"
-).bindparams(bindparam("now", type_=_T))
+)
+_FINISH = text(_FINISH_SQL).bindparams(bindparam("now", type_=_T))
+_FINISH_PG = driver_sql(_FINISH_SQL)
 _RETRY_LATER = text(
     "UPDATE jobs SET status = 'queued', not_before = :when, worker_id = NULL, dispatched = :no, "
     f"error = :error WHERE {_MINE}"
@@ -210,12 +220,29 @@ def claim_many(
     return sorted((ClaimedJob(*row) for row in rows), key=lambda job: job.id)
 
 
-def claim_by_id(db: Database, job_id: int, worker_id: str, now: dt.datetime) -> ClaimedJob | None:
-    """Take one named job if it is runnable now (the rq worker's claim)."""
+def claim_by_id(
+    db: Database, job_id: int, worker_id: str, now: dt.datetime, *, meter: bool = False
+) -> ClaimedJob | None:
+    """Take one named job if it is runnable now (the rq worker's claim).
+
+    ``meter``: on PostgreSQL, also meter the attempt as one job run in the same
+    statement (the job then comes back with ``metered`` set).
+    """
+    params: dict[str, Any] = {"worker": worker_id, "now": now, "yes": True, "id": job_id}
+    if not db.is_sqlite:
+        if meter:
+            params["day"] = utc_day(now)
+        row, _ = execute_direct(db, _CLAIM_ID_METERED_PG if meter else _CLAIM_ID_PG, params)
+        if row is None:
+            return None
+        fields: list[Any] = list(row)
+        for at in (11, 12):  # created_at, claimed_at: in UTC, as the ORM returns them
+            fields[at] = fields[at].astimezone(dt.UTC)
+        job = ClaimedJob(*fields)
+        return dataclasses.replace(job, metered=True) if meter else job
 
     def claim() -> Any:
         with writing(db, single=True) as conn:
-            params = {"worker": worker_id, "now": now, "yes": True, "id": job_id}
             return conn.execute(_CLAIM_ID, params).first()
 
     return _claimed(once_more(claim))
@@ -280,15 +307,17 @@ def finish(
 ) -> bool:
     """End the job (and write its last step in the same transaction); False if not ours."""
     params = {"id": job_id, "worker": worker_id, "status": status.value, "now": now, "error": error}
-    if step is None or not db.is_sqlite:
-        # One statement (on PostgreSQL the step is written by the same statement).
+    if not db.is_sqlite:
+        # One statement at the driver (the step, if any, written by the same statement).
+        if step is None:
+            return execute_direct(db, _FINISH_PG, params)[1] == 1
+        both = {**params, **_step_params(step), "output": driver_json(step.output)}
+        return execute_direct(db, _FINISH_WITH_STEP_PG, both)[0] is not None
+    if step is None:
 
         def end() -> bool:
             with writing(db, single=True) as conn:
-                if step is None:
-                    return bool(conn.execute(_FINISH, params).rowcount == 1)
-                both = {**params, **_step_params(step)}
-                return conn.execute(_FINISH_WITH_STEP, both).first() is not None
+                return bool(conn.execute(_FINISH, params).rowcount == 1)
 
         return once_more(end)
     with writing(db) as conn:

@@ -8,12 +8,13 @@ in autocommit without waiting for the WAL flush (see :class:`_Writer`).
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from levqor_desktop.core.db import Database
@@ -23,7 +24,7 @@ T = TypeVar("T")
 
 class _Writer:
     """One database's write path: a lock that queues this process's SQLite writers (so
-    they never sleep in SQLite's busy handler) and the engine that begins IMMEDIATE."""
+    they never sleep in SQLite's busy handler) and the engines that write."""
 
     def __init__(self, db: Database) -> None:
         self.lock: threading.Lock | contextlib.nullcontext[None] = (
@@ -32,26 +33,10 @@ class _Writer:
         self.engine = (
             db.engine.execution_options(sqlite_immediate=True) if db.is_sqlite else db.engine
         )
-        # One statement is its own transaction: on PostgreSQL, autocommit saves the
-        # BEGIN and COMMIT round trips of a single-statement write, and these
-        # execution-side writes (claims, ends) do not wait for the WAL flush
-        # (synchronous_commit=off): a PostgreSQL crash may forget the last moment of
-        # them, and the job then runs again, which at-least-once allows. Enqueues and
-        # operator actions go through the normal, durable path.
-        self.single = (
-            self.engine
-            if db.is_sqlite
-            else create_engine(
-                db.engine.url,
-                isolation_level="AUTOCOMMIT",
-                # No ping per checkout (a round trip per statement); a dropped
-                # connection is retried once instead (see writing()).
-                pool_pre_ping=False,
-                pool_size=5,
-                max_overflow=20,
-                connect_args={"options": "-c synchronous_commit=off", "connect_timeout": 5},
-            )
-        )
+        # One statement is its own transaction, written without waiting for the WAL
+        # flush (see Database.execution_engine). Enqueues and operator actions go
+        # through the normal, durable path.
+        self.single = db.execution_engine
 
 
 _WRITERS: weakref.WeakKeyDictionary[Database, _Writer] = weakref.WeakKeyDictionary()
@@ -63,9 +48,6 @@ def _writer(db: Database) -> _Writer:
         writer = _WRITERS.get(db)
         if writer is None:
             writer = _WRITERS[db] = _Writer(db)
-            if writer.single is not writer.engine:
-                # Released with the database's own engine (App.close disposes it).
-                event.listen(db.engine, "engine_disposed", lambda _e: writer.single.dispose())
         return writer
 
 
@@ -89,3 +71,54 @@ def once_more(fn: Callable[[], T]) -> T:
         if not exc.connection_invalidated:
             raise
         return fn()
+
+
+# -- PostgreSQL: one statement straight to the driver ---------------------------------
+# An rq worker writes twice per job (claim, end), one job at a time; SQLAlchemy's
+# per-statement work (result metadata, type processors, pool reset) cost more than
+# the round trip itself. These statements are the same SQL as their text() twins,
+# with the driver's placeholders.
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def driver_sql(sql: str) -> str:
+    """``:name`` placeholders (SQLAlchemy's) as ``%(name)s`` (psycopg's)."""
+    return _NAMED.sub(r"%(\1)s", sql)
+
+
+def driver_json(value: Any) -> Any:
+    """A value for a JSON column at the driver (None stays SQL NULL, as the ORM stores it)."""
+    from psycopg.types.json import Json  # only ever on PostgreSQL
+
+    return None if value is None else Json(value)
+
+
+def execute_direct(db: Database, sql: str, params: dict[str, Any]) -> tuple[Any, int]:
+    """Run one driver-level statement on PostgreSQL's execution engine.
+
+    Returns the first row (or None) and the row count. A connection that died meanwhile
+    (there is no ping per checkout) is dropped and the statement tried once more.
+    """
+    for attempt in (1, 2):
+        raw = db.execution_engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, params)
+                row = cursor.fetchone() if cursor.description is not None else None
+                return row, cursor.rowcount
+            finally:
+                cursor.close()
+        except db.execution_engine.dialect.loaded_dbapi.Error as exc:
+            dead = bool(getattr(raw.driver_connection, "closed", False))
+            if dead:
+                raw.invalidate()
+            if attempt == 2 or not dead:
+                # The same exception SQLAlchemy raises for its own statements.
+                raise DBAPIError.instance(
+                    sql, params, exc, db.execution_engine.dialect.loaded_dbapi.Error
+                ) from exc
+        finally:
+            raw.close()
+    raise AssertionError("unreachable")

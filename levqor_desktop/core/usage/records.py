@@ -240,3 +240,24 @@ def record_one(engine: Engine, event: NewEvent) -> bool:
     finally:
         raw.close()
     return new
+
+
+def pg_job_run_meter(source: str) -> str:
+    """PostgreSQL CTE clauses that meter each job a CTE named ``source`` returns as one job
+    run (its columns: id, org_id, user_id, workflow_name, attempts), idempotent per job and
+    attempt like :meth:`UsageService.record`; parameters ``:now`` and ``:day``.
+
+    The jobs' claim adds these to its own statement, so an attempt is claimed and
+    metered in one round trip and one transaction.
+    """
+    return (
+        "_run_event AS (INSERT INTO usage_events (org_id, user_id, metric, amount, connector,"
+        " workflow, job_id, occurred_at, idempotency_key)"
+        f" SELECT org_id, user_id, '{Metric.JOB_RUNS.value}', 1, NULL, workflow_name, id, :now,"
+        f" concat_ws(':', 'job', id, 'attempt', attempts) FROM {source} WHERE user_id IS NOT NULL"
+        " ON CONFLICT (idempotency_key) DO NOTHING RETURNING org_id, metric, user_id, amount),"
+        " _run_rollup AS (INSERT INTO usage_rollups (org_id, metric, day, user_id, amount)"
+        " SELECT org_id, metric, :day, user_id, amount FROM _run_event"
+        " ON CONFLICT (org_id, metric, day, user_id) DO UPDATE"
+        " SET amount = usage_rollups.amount + excluded.amount)"
+    )

@@ -67,11 +67,14 @@ class UsageService:
         job_id: int | None = None,
         idempotency_key: str | None = None,
         at: dt.datetime | None = None,
+        durable: bool = True,
     ) -> bool:
         """Record one event and its rollup; False if its idempotency key was seen before.
 
         Jobs record a run with ``record(actor, Metric.JOB_RUNS, 1, job_id=..., workflow=...,
-        idempotency_key=f"job:{job_id}:attempt:{n}")``.
+        idempotency_key=f"job:{job_id}:attempt:{n}", durable=False)``: written like the
+        claim it meters (:attr:`Database.execution_engine`), so a database crash that
+        forgets the claim forgets its meter too, and the rerun is metered once.
         """
         event = NewEvent(
             actor.org_id,
@@ -84,7 +87,7 @@ class UsageService:
             workflow,
             job_id,
         )
-        return record_one(self.db.engine, event)
+        return record_one(self.db.engine if durable else self.db.execution_engine, event)
 
     def record_events(self, events: Sequence[NewEvent]) -> int:
         """Record many events in one transaction; returns how many were new."""
