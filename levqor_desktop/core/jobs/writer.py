@@ -30,13 +30,12 @@ class _Writer:
         self.lock: threading.Lock | contextlib.nullcontext[None] = (
             threading.Lock() if db.is_sqlite else contextlib.nullcontext()
         )
-        self.engine = (
-            db.engine.execution_options(sqlite_immediate=True) if db.is_sqlite else db.engine
-        )
         # One statement is its own transaction, written without waiting for the WAL
-        # flush (see Database.execution_engine). Enqueues and operator actions go
-        # through the normal, durable path.
+        # flush (see Database.execution_engine; on SQLite the main engine, beginning
+        # IMMEDIATE, serves both). Enqueues and operator actions go through the normal,
+        # durable path.
         self.single = db.execution_engine
+        self.engine = self.single if db.is_sqlite else db.engine
 
 
 _WRITERS: weakref.WeakKeyDictionary[Database, _Writer] = weakref.WeakKeyDictionary()
