@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     Time,
+    UniqueConstraint,
     insert,
 )
 
@@ -60,7 +61,23 @@ def big_json(i: int) -> dict[str, Any]:
     } | {"row": i}
 
 
-def _text(col_len: int | None, i: int, edge: bool) -> str:
+#: Texts that COPY must not take for separators, quotes, NULL or the end of data:
+#: rows 2 to 7 of each table carry one each.
+SEPARATORS = [
+    'tab\there, new\nline, cr\r, back\\slash \\N \\. "q" ; ,',
+    "",
+    "\\N",
+    "\x1d",
+    "\x1e\x1d\x1e\x1e",
+    "\\.",
+]
+
+
+def _text(col_len: int | None, i: int, edge: bool, j: int = -1, unique: bool = False) -> str:
+    if 2 <= j < 2 + len(SEPARATORS):
+        # Exactly the special text, unless the column wants a value of its own per row.
+        special = SEPARATORS[j - 2] + (f"-{i}" if unique else "")
+        return special[-col_len:] if col_len is not None else special
     base = f"{UNICODE}{i}"
     if col_len is None:
         return (UNICODE * 12_000 + str(i)) if edge else base
@@ -127,7 +144,7 @@ def value(
     if isinstance(type_, LargeBinary):
         return bytes([i % 256, 0, 255]) * (1000 if edge else 1)
     if isinstance(type_, String | Text):
-        return _text(getattr(type_, "length", None), i, edge)
+        return _text(getattr(type_, "length", None), i, edge, j, _unique(table, col))
     raise AssertionError(f"no generator for {table.name}.{col.name} of type {type_!r}")
 
 
@@ -190,6 +207,15 @@ def populate(
                 conn.execute(insert(table), batch)
             counts[table.name] = made
     return counts
+
+
+def _unique(table: Table, col: Any) -> bool:
+    """Is the column (alone or with others) under a unique constraint or index?"""
+    if col.unique or col.primary_key:
+        return True
+    keyed = [c.columns for c in table.constraints if isinstance(c, UniqueConstraint)]
+    keyed += [i.columns for i in table.indexes if i.unique]
+    return any(col.name in cols for cols in keyed)
 
 
 def _pool(col: Any, parents: dict[str, list[Any]]) -> list[Any]:

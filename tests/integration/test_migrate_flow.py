@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import psycopg
@@ -13,11 +14,20 @@ from psycopg.types.string import TextLoader
 from sqlalchemy import text
 
 from levqor_desktop.app import App
+from levqor_desktop.core import schema
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.migrate import CancelToken, MigrationCanceled, Progress, Target, parallel
+from levqor_desktop.core.migrate import (
+    CancelToken,
+    MigrationCanceled,
+    Progress,
+    Target,
+    copy,
+    copytext,
+    parallel,
+)
 from levqor_desktop.core.migrate.tables import Kind, data_tables
 from levqor_desktop.errors import MaintenanceMode
-from tests.integration.migrate_rows import BIG, populate
+from tests.integration.migrate_rows import BIG, SEPARATORS, populate
 from tests.integration.migrate_support import dump
 
 pytestmark = pytest.mark.postgres
@@ -41,6 +51,9 @@ def populated(app: App) -> App:
     return app
 
 
+_quoted = copytext.quoted_line
+
+
 def test_every_table_moves_and_parity_holds(
     populated: App, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,8 +66,15 @@ def test_every_table_moves_and_parity_holds(
     assert report.total_rows == sum(t.rows for t in report.tables) > 0
 
     events: list[Progress] = []
+    # Rows whose text holds a COPY separator leave SQLite's line path quoted (below, the
+    # recount proves them equal).
+    quoted: list[bytes] = []
+    monkeypatch.setattr(
+        copytext, "quoted_line", lambda values: quoted.append(_quoted(values)) or quoted[-1]
+    )
     result = app.migrations.migrate(target, events.append)
     assert result["rows"] == report.total_rows
+    assert len(quoted) >= len(SEPARATORS)
     # Progress names each table, counts rows up to the total, and reports a rate.
     copy_events = [e for e in events if e.phase == "copy"]
     assert {e.table for e in copy_events} == {t.name for t in data_tables()}
@@ -181,4 +201,51 @@ def test_reformatted_json_is_still_equal(populated: App, pg_url: str) -> None:
     assert on_pg is not None and on_sqlite is not None
     assert on_pg[0] != on_sqlite[0] and json.loads(on_pg[0]) == json.loads(on_sqlite[0])
     parity = app.migrations.verify(target)
+    assert parity.ok, parity.summary()
+
+
+def _schema_objects(url: str) -> set[tuple[str, str, str]]:
+    """Every index and key / unique / foreign-key constraint of the schema, by definition."""
+    with psycopg.connect(url) as conn:
+        indexes = conn.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema()"
+        ).fetchall()
+        constraints = conn.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace"
+        ).fetchall()
+    return {tuple(r) for r in indexes + constraints}
+
+
+def test_indexes_dropped_for_the_copy_come_back_identical(
+    app: App, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every table takes the big-table path: indexes and free keys dropped, rows sent on
+    one connection while the last table's indexes are built on the other."""
+    populate(app.db, rows_per_table=30)
+    app.db.dispose()
+    target = Target.parse(pg_url)
+    target_db = Database(pg_url)
+    schema.upgrade(target_db)  # an empty Levqor schema: what migrate would create
+    target_db.dispose()
+    before = _schema_objects(pg_url)
+    assert any(name.startswith("ix_jobs_") for _table, name, _def in before)
+
+    monkeypatch.setattr(copy, "REBUILD_INDEXES_ROWS", 0)
+    finished_in: list[str] = []
+    finish = copy._finish_table
+
+    def spy(*args: object) -> None:
+        finished_in.append(threading.current_thread().name)
+        finish(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(copy, "_finish_table", spy)
+    app.migrations.migrate(target, backup=False)
+
+    assert _schema_objects(pg_url) == before
+    # Some tables were finished by the index thread while the next was being sent.
+    assert any(name.startswith("levqor-migrate-index") for name in finished_in)
+    assert len(finished_in) == len(data_tables())
+    parity = app.migrations.verify(target, record=False)
     assert parity.ok, parity.summary()

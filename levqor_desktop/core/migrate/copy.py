@@ -13,12 +13,17 @@ import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
+from levqor_desktop.core.migrate.copytext import OPTIONS, line_plan, row_query
 from levqor_desktop.core.migrate.normalize import TO_SQLITE, row_mapper
 from levqor_desktop.core.migrate.progress import Meter
 from levqor_desktop.core.migrate.tables import TableInfo, quote
@@ -118,67 +123,204 @@ def _relax_triggers(pg: psycopg.Connection[Any]) -> bool:
     return True
 
 
+class _Lane:
+    """A target connection, and the finishing of the last table sent on it."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self.finishing: Future[None] | None = None
+        self.started = 0.0
+
+    def wait(self) -> None:
+        if self.finishing is not None:
+            finishing, self.finishing = self.finishing, None
+            finishing.result()
+
+
+def _free_lane(lanes: Sequence[_Lane]) -> _Lane:
+    """A lane whose last table is finished, waiting for the longest-running one if none."""
+    for lane in lanes:
+        if lane.finishing is None or lane.finishing.done():
+            lane.wait()  # raises what its finishing raised
+            return lane
+    oldest = min(lanes, key=lambda lane: lane.started)
+    oldest.wait()
+    return oldest
+
+
 def copy_to_postgres(
     src: sqlite3.Connection,
     pg: psycopg.Connection[Any],
     tables: Sequence[TableInfo],
     totals: dict[str, int],
     meter: Meter,
+    *,
+    connect: Callable[[], psycopg.Connection[Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Copy every table in order; return rows and the highest key per table."""
+    """Copy every table in order; return rows and the highest key per table.
+
+    Each table is one transaction: its rows, then the indexes dropped for the copy built
+    over them.
+    With ``connect`` (a second connection) and the foreign-key triggers relaxed on both,
+    a table's indexes are built on its connection by a thread while the next table's
+    rows go out on the other: index builds are PostgreSQL's work, sending rows is
+    mostly ours, and the two overlap on two cores.
+    """
     relaxed = _relax_triggers(pg)
+    lanes = [_Lane(pg)]
+    second: psycopg.Connection[Any] | None = None
+    if relaxed and connect is not None:
+        with contextlib.suppress(MigrationError, psycopg.Error):
+            second = connect()  # without it, one lane does all the work
+        if second is not None and _relax_triggers(second):
+            lanes.append(_Lane(second))
+    finisher = ThreadPoolExecutor(len(lanes), thread_name_prefix="levqor-migrate-index")
     detail: dict[str, dict[str, Any]] = {}
     try:
         for table in tables:
+            lane = _free_lane(lanes)
             meter.check()
-            detail[table.name] = _copy_table(src, pg, table, totals[table.name], meter)
+            rows, rebuild = _send_rows(src, lane.conn, table, totals[table.name], meter)
+            finish = partial(_finish_table, lane.conn, table.name, rebuild)
+            if len(lanes) > 1 and rebuild:
+                lane.finishing = finisher.submit(finish)
+                lane.started = time.monotonic()
+            else:
+                finish()
+            high = None
+            if (key := table.serial_pk) is not None:
+                high = src.execute(f"SELECT max({key.quoted}) FROM {table.quoted}").fetchone()[0]
+            detail[table.name] = {"rows": rows, "max_pk": high}
+        for lane in lanes:
+            lane.wait()
+    except BaseException:
+        for lane in lanes:
+            with contextlib.suppress(BaseException):
+                lane.wait()
+            _rollback(lane.conn)
+        raise
     finally:
+        finisher.shutdown(wait=True)
+        if second is not None:
+            second.close()
         if relaxed:
             with contextlib.suppress(psycopg.Error):
                 pg.execute("RESET session_replication_role")
     return detail
 
 
-def _copy_table(
+def _send_rows(
     src: sqlite3.Connection,
     pg: psycopg.Connection[Any],
     table: TableInfo,
     total: int,
     meter: Meter,
-) -> dict[str, Any]:
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name),
-        sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns),
-    )
+) -> tuple[int, list[str]]:
+    """Open the table's transaction, drop its plain indexes, send its rows."""
+    plan = line_plan(table)
+    columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), columns)
+    if plan is not None:
+        statement = sql.SQL("{} {}").format(statement, OPTIONS)
     done = 0
     meter.advance(table.name, 0, total, 0)
     try:
-        with pg.transaction():
-            # Building an index once over all rows is several times cheaper than
-            # updating it row by row; the DDL is part of this table's transaction.
-            rebuild = _drop_indexes(pg, table.name) if total >= REBUILD_INDEXES_ROWS else []
-            with pg.cursor() as cur, cur.copy(statement) as copy:
+        pg.execute("BEGIN")
+        # Building an index once over all rows is several times cheaper than
+        # updating it row by row; the DDL is part of this table's transaction.
+        rebuild = _drop_indexes(pg, table.name) if total >= REBUILD_INDEXES_ROWS else []
+        with pg.cursor() as cur, cur.copy(statement) as copy:
+            if plan is None:
                 write = copy.write_row
                 for batch in read_ahead(_sqlite_batches(src, table)):
                     for row in batch:
                         write(row)
                     done += len(batch)
                     meter.advance(table.name, done, total, len(batch))
-            for definition in rebuild:
-                pg.execute(definition.encode())
+            else:
+                refetch = _refetcher(src, table)
+                for lines in read_ahead(_line_batches(src, plan.query)):
+                    copy.write(plan.batch(lines, refetch))
+                    done += len(lines)
+                    meter.advance(table.name, done, total, len(lines))
     except psycopg.Error as exc:
-        raise MigrationError(
-            f"copying table {table.name} failed at PostgreSQL: {str(exc).splitlines()[0]}",
-            hint="nothing of this table was kept; run preflight to see values that do not fit",
-        ) from None
-    high = None
-    if (key := table.serial_pk) is not None:
-        high = src.execute(f"SELECT max({key.quoted}) FROM {table.quoted}").fetchone()[0]
-    return {"rows": done, "max_pk": high}
+        _rollback(pg)
+        raise _copy_failed(table.name, exc) from None
+    except BaseException:
+        _rollback(pg)
+        raise
+    return done, rebuild
+
+
+def _finish_table(pg: psycopg.Connection[Any], table: str, rebuild: Sequence[str]) -> None:
+    """Build the table's dropped indexes and commit its transaction."""
+    try:
+        for definition in rebuild:
+            pg.execute(definition.encode())
+        pg.execute("COMMIT")
+    except psycopg.Error as exc:
+        _rollback(pg)
+        raise _copy_failed(table, exc) from None
+
+
+def _copy_failed(table: str, exc: psycopg.Error) -> MigrationError:
+    return MigrationError(
+        f"copying table {table} failed at PostgreSQL: {str(exc).splitlines()[0]}",
+        hint="nothing of this table was kept; run preflight to see values that do not fit",
+    )
+
+
+def _rollback(pg: psycopg.Connection[Any]) -> None:
+    if pg.closed or pg.info.transaction_status is TransactionStatus.IDLE:
+        return
+    with contextlib.suppress(psycopg.Error):
+        pg.execute("ROLLBACK")
+
+
+def _line_batches(conn: sqlite3.Connection, query: str) -> Iterator[list[tuple[Any, ...]]]:
+    cursor = conn.execute(query)
+    while batch := cursor.fetchmany(BATCH_ROWS):
+        yield batch
+
+
+def _refetcher(
+    conn: sqlite3.Connection, table: TableInfo
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    query = row_query(table)
+
+    def refetch(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        row: tuple[Any, ...] = conn.execute(query, key).fetchone()
+        return row
+
+    return refetch
 
 
 def _drop_indexes(pg: psycopg.Connection[Any], table: str) -> list[str]:
-    """Drop the table's plain indexes (not those of keys or unique constraints)."""
+    """Drop the table's indexes that no foreign key needs; return the DDL that rebuilds them.
+
+    Plain indexes go, and so do key and unique constraints that no foreign key refers
+    to (they come back as the same constraints, by name, built over all rows at once).
+    """
+    return _drop_plain_indexes(pg, table) + _drop_free_constraints(pg, table)
+
+
+def _drop_free_constraints(pg: psycopg.Connection[Any], table: str) -> list[str]:
+    rows = pg.execute(
+        "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+        "WHERE c.conrelid = to_regclass(%s) AND c.contype IN ('p', 'u') AND NOT EXISTS ("
+        "  SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)",
+        (sql.Identifier(table).as_string(pg),),
+    ).fetchall()
+    rebuild = []
+    for name, definition in rows:
+        ident = sql.Identifier(table), sql.Identifier(str(name))
+        pg.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(*ident))
+        add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(*ident).as_string(pg)
+        rebuild.append(add + str(definition))
+    return rebuild
+
+
+def _drop_plain_indexes(pg: psycopg.Connection[Any], table: str) -> list[str]:
     rows = pg.execute(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i "
         "WHERE i.schemaname = current_schema() AND i.tablename = %s AND NOT EXISTS ("

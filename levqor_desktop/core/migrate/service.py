@@ -11,6 +11,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +145,14 @@ class MigrationService:
                     )
                     meter = Meter("copy", sum(totals.values()), progress, cancel)
                     try:
-                        detail = copy_to_postgres(src, pg, tables, totals, meter)
+                        detail = copy_to_postgres(
+                            src,
+                            pg,
+                            tables,
+                            totals,
+                            meter,
+                            connect=partial(target.connect, autocommit=True),
+                        )
                         _emit(progress, Progress("sequences", message="moving id sequences"))
                         reset_sequences(pg, tables)
                     except MigrationCanceled as exc:
