@@ -4,7 +4,8 @@ Normalising and hashing is Python work: in one process the two sides share one c
 (the GIL). Here the PostgreSQL side runs in a child process that joins the parent's
 transaction snapshot (``pg_export_snapshot`` / ``SET TRANSACTION SNAPSHOT``), so it
 sees exactly what the parent sees while the SQLite side runs at the same time. Small
-checks stay in threads: starting a process costs more than they take.
+checks stay in threads: starting a process costs more than they take. So do tables
+checked by row lines (:mod:`rowlines`): the databases print those, Python only hashes.
 """
 
 from __future__ import annotations

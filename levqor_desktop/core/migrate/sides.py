@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import psycopg
 
-from levqor_desktop.core.migrate import normalize
+from levqor_desktop.core.migrate import normalize, rowlines
 from levqor_desktop.core.migrate.copy import BATCH_ROWS, pg_batches
 from levqor_desktop.core.migrate.keys import Key, pg_order, range_where, sqlite_order
 from levqor_desktop.core.migrate.parallel import PgSnapshot, export_snapshot
@@ -47,6 +47,13 @@ class Side(Protocol):
 
     def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
         """The key at ``offset`` within the range, in SQLite's stored form."""
+        ...
+
+    def lines(
+        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+    ) -> Iterator[tuple[int, bytes]] | None:
+        """Batches of (row count, canonical row lines) in key order (:mod:`rowlines`),
+        or None when the table has a kind that the database does not print canonically."""
         ...
 
     def canonical_key(self, table: TableInfo, row: tuple[Any, ...]) -> Key: ...
@@ -105,6 +112,21 @@ class SqliteSide(_Normalizing):
         while batch := cursor.fetchmany(BATCH_ROWS):
             yield batch
 
+    def lines(
+        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+    ) -> Iterator[tuple[int, bytes]] | None:
+        line = rowlines.sqlite_line(table)
+        if line is None:
+            return None
+        where, params = range_where(table, lo, hi, postgres=False)
+        query = f"SELECT {line} FROM {table.quoted} {where} ORDER BY {sqlite_order(table)}"
+        return self._line_batches(query, params)
+
+    def _line_batches(self, query: str, params: list[Any]) -> Iterator[tuple[int, bytes]]:
+        cursor = self.conn.execute(query, params)
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            yield len(batch), b"".join([r[0] for r in batch])
+
     def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
         where, params = range_where(table, lo, hi, postgres=False)
         pk = sqlite_order(table)
@@ -154,6 +176,20 @@ class PostgresSide(_Normalizing):
         where, params = range_where(table, lo, hi, postgres=True)
         select = ", ".join(_printed(c) for c in table.columns)
         yield from pg_batches(self.conn, table, where, params, select)
+
+    def lines(
+        self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
+    ) -> Iterator[tuple[int, bytes]] | None:
+        line = rowlines.postgres_line(table)
+        if line is None:
+            return None
+        where, params = range_where(table, lo, hi, postgres=True)
+        # The query goes with parameters: format()'s own %s must reach the server as is.
+        select = line.replace("%", "%%")
+        return (
+            (len(batch), "".join([r[0] for r in batch]).encode())
+            for batch in pg_batches(self.conn, table, where, params, select)
+        )
 
     def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
         where, params = range_where(table, lo, hi, postgres=True)
