@@ -1,4 +1,4 @@
-"""Moving rows: SQLite -> PostgreSQL with ``COPY`` (migrate), and back (rollback).
+"""Moving rows: SQLite -> PostgreSQL with ``COPY`` (migrate); back is :mod:`copyback`.
 
 Forward, the rows of each table are read from a read-only SQLite connection inside one
 read transaction (a consistent snapshot) and streamed into ``COPY ... FROM STDIN`` in
@@ -24,9 +24,8 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 
 from levqor_desktop.core.migrate.copytext import OPTIONS, line_plan, row_query
-from levqor_desktop.core.migrate.normalize import TO_SQLITE, row_mapper
 from levqor_desktop.core.migrate.progress import Meter
-from levqor_desktop.core.migrate.tables import TableInfo, quote
+from levqor_desktop.core.migrate.tables import TableInfo
 from levqor_desktop.errors import MigrationError
 
 #: Rows read from the source per batch (a progress report and a cancel check each).
@@ -216,7 +215,7 @@ def _send_rows(
     total: int,
     meter: Meter,
 ) -> tuple[int, list[str]]:
-    """Open the table's transaction, drop its plain indexes, send its rows."""
+    """Open the table's transaction, drop the indexes built after, send its rows."""
     plan = line_plan(table)
     columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), columns)
@@ -356,54 +355,3 @@ def reset_sequences(pg: psycopg.Connection[Any], tables: Sequence[TableInfo]) ->
             pg.execute("SELECT setval(%s, %s, %s)", (row[0], top or 1, top is not None))
             moved[table.name] = int(top or 0)
     return moved
-
-
-# -- back: PostgreSQL -> SQLite (rollback) ------------------------------------------------
-
-
-def pg_batches(
-    pg: psycopg.Connection[Any],
-    table: TableInfo,
-    where: str = "",
-    params: Sequence[Any] = (),
-    select: str | None = None,
-) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows of a table in key order from a server-side cursor (PostgreSQL streams them)."""
-    from levqor_desktop.core.migrate.keys import pg_order
-
-    columns = select or table.column_list
-    query = f"SELECT {columns} FROM {table.quoted} {where} ORDER BY {pg_order(table)}"
-    # A server-side cursor lives in a transaction (a savepoint if one is open).
-    with pg.transaction(), pg.cursor(name=f"levqor_read_{table.name}"[:60]) as cur:
-        cur.itersize = BATCH_ROWS
-        cur.execute(query.encode(), params)
-        while batch := cur.fetchmany(BATCH_ROWS):
-            yield batch
-
-
-def copy_to_sqlite(
-    pg: psycopg.Connection[Any],
-    dst: sqlite3.Connection,
-    tables: Sequence[TableInfo],
-    totals: dict[str, int],
-    meter: Meter,
-) -> None:
-    """Replace the rows of every table of ``dst`` (already in a transaction) with PG's."""
-    for table in reversed(tables):
-        dst.execute(f"DELETE FROM {table.quoted}")
-    for table in tables:
-        meter.check()
-        marks = ", ".join("?" for _ in table.columns)
-        insert = f"INSERT INTO {table.quoted} ({table.column_list}) VALUES ({marks})"
-        convert = row_mapper(table, TO_SQLITE)
-        done = 0
-        total = totals.get(table.name, 0)
-        meter.advance(table.name, 0, total, 0)
-        for batch in pg_batches(pg, table):
-            dst.executemany(insert, convert(batch))
-            done += len(batch)
-            meter.advance(table.name, done, total, len(batch))
-
-
-def quote_all(names: Sequence[str]) -> str:
-    return ", ".join(quote(n) for n in names)

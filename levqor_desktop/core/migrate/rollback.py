@@ -20,7 +20,7 @@ from psycopg import sql
 
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.migrate import runs
-from levqor_desktop.core.migrate.copy import copy_to_sqlite
+from levqor_desktop.core.migrate.copyback import copy_to_sqlite
 from levqor_desktop.core.migrate.keys import text_json_loaders
 from levqor_desktop.core.migrate.progress import CancelToken, Meter, ProgressCallback
 from levqor_desktop.core.migrate.sides import PostgresSide, SqliteSide

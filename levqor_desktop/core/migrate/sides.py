@@ -13,7 +13,8 @@ from typing import Any, Protocol
 import psycopg
 
 from levqor_desktop.core.migrate import normalize, rowlines
-from levqor_desktop.core.migrate.copy import BATCH_ROWS, pg_batches
+from levqor_desktop.core.migrate.copy import BATCH_ROWS
+from levqor_desktop.core.migrate.copyback import pg_batches
 from levqor_desktop.core.migrate.keys import Key, pg_order, range_where, sqlite_order
 from levqor_desktop.core.migrate.parallel import PgSnapshot, export_snapshot
 from levqor_desktop.core.migrate.tables import ColumnInfo, Kind, TableInfo
