@@ -38,9 +38,11 @@ def count_rows(conn: sqlite3.Connection, tables: Sequence[TableInfo]) -> dict[st
     return {t.name: conn.execute(f"SELECT count(*) FROM {t.quoted}").fetchone()[0] for t in tables}
 
 
-def _sqlite_batches(conn: sqlite3.Connection, table: TableInfo) -> Iterator[list[tuple[Any, ...]]]:
-    pk = ", ".join(c.quoted for c in table.pk)
-    cursor = conn.execute(f"SELECT {table.column_list} FROM {table.quoted} ORDER BY {pk}")
+def sqlite_batches(
+    conn: sqlite3.Connection, query: str, params: Sequence[Any] = ()
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of a SQLite query in batches of ``BATCH_ROWS``."""
+    cursor = conn.execute(query, params)
     while batch := cursor.fetchmany(BATCH_ROWS):
         yield batch
 
@@ -231,14 +233,16 @@ def _send_rows(
         with pg.cursor() as cur, cur.copy(statement) as copy:
             if plan is None:
                 write = copy.write_row
-                for batch in read_ahead(_sqlite_batches(src, table)):
+                pk = ", ".join(c.quoted for c in table.pk)
+                rows = f"SELECT {table.column_list} FROM {table.quoted} ORDER BY {pk}"
+                for batch in read_ahead(sqlite_batches(src, rows)):
                     for row in batch:
                         write(row)
                     done += len(batch)
                     meter.advance(table.name, done, total, len(batch))
             else:
                 refetch = _refetcher(src, table)
-                for lines in read_ahead(_line_batches(src, plan.query)):
+                for lines in read_ahead(sqlite_batches(src, plan.query)):
                     copy.write(plan.batch(lines, refetch))
                     done += len(lines)
                     meter.advance(table.name, done, total, len(lines))
@@ -274,12 +278,6 @@ def _rollback(pg: psycopg.Connection[Any]) -> None:
         return
     with contextlib.suppress(psycopg.Error):
         pg.execute("ROLLBACK")
-
-
-def _line_batches(conn: sqlite3.Connection, query: str) -> Iterator[list[tuple[Any, ...]]]:
-    cursor = conn.execute(query)
-    while batch := cursor.fetchmany(BATCH_ROWS):
-        yield batch
 
 
 def _refetcher(

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from levqor_desktop.core.migrate.copy import BATCH_ROWS
+from levqor_desktop.core.migrate import copy as forward
 from levqor_desktop.core.migrate.keys import pg_order
 from levqor_desktop.core.migrate.normalize import TO_SQLITE, row_mapper
 from levqor_desktop.core.migrate.progress import Meter
@@ -30,11 +30,14 @@ def pg_batches(
     """Rows of a table in key order from a server-side cursor (PostgreSQL streams them)."""
     columns = select or table.column_list
     query = f"SELECT {columns} FROM {table.quoted} {where} ORDER BY {pg_order(table)}"
+    # The same batch size as SQLite's reader (read when called): verify's digests count
+    # rows per batch on both sides.
+    size = forward.BATCH_ROWS
     # A server-side cursor lives in a transaction (a savepoint if one is open).
     with pg.transaction(), pg.cursor(name=f"levqor_read_{table.name}"[:60]) as cur:
-        cur.itersize = BATCH_ROWS
+        cur.itersize = size
         cur.execute(query.encode(), params)
-        while batch := cur.fetchmany(BATCH_ROWS):
+        while batch := cur.fetchmany(size):
             yield batch
 
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import psycopg
 
 from levqor_desktop.core.migrate import normalize, rowlines
-from levqor_desktop.core.migrate.copy import BATCH_ROWS
+from levqor_desktop.core.migrate.copy import sqlite_batches
 from levqor_desktop.core.migrate.copyback import pg_batches
 from levqor_desktop.core.migrate.keys import Key, pg_order, range_where, sqlite_order
 from levqor_desktop.core.migrate.parallel import PgSnapshot, export_snapshot
@@ -105,13 +105,7 @@ class SqliteSide(_Normalizing):
         )
 
     def _raw(self, table: TableInfo, lo: Key | None, hi: Key | None) -> Iterator[Rows]:
-        where, params = range_where(table, lo, hi, postgres=False)
-        order = sqlite_order(table)
-        cursor = self.conn.execute(
-            f"SELECT {table.column_list} FROM {table.quoted} {where} ORDER BY {order}", params
-        )
-        while batch := cursor.fetchmany(BATCH_ROWS):
-            yield batch
+        yield from self._select(table.column_list, table, lo, hi)
 
     def lines(
         self, table: TableInfo, lo: Key | None = None, hi: Key | None = None
@@ -119,14 +113,19 @@ class SqliteSide(_Normalizing):
         line = rowlines.sqlite_line(table)
         if line is None:
             return None
-        where, params = range_where(table, lo, hi, postgres=False)
-        query = f"SELECT {line} FROM {table.quoted} {where} ORDER BY {sqlite_order(table)}"
-        return self._line_batches(query, params)
+        return (
+            (len(batch), b"".join([r[0] for r in batch]))
+            for batch in self._select(line, table, lo, hi)
+        )
 
-    def _line_batches(self, query: str, params: list[Any]) -> Iterator[tuple[int, bytes]]:
-        cursor = self.conn.execute(query, params)
-        while batch := cursor.fetchmany(BATCH_ROWS):
-            yield len(batch), b"".join([r[0] for r in batch])
+    def _select(
+        self, select: str, table: TableInfo, lo: Key | None, hi: Key | None
+    ) -> Iterator[Rows]:
+        """``select`` over the table's rows within the key range, in key order."""
+        where, params = range_where(table, lo, hi, postgres=False)
+        order = sqlite_order(table)
+        query = f"SELECT {select} FROM {table.quoted} {where} ORDER BY {order}"
+        return sqlite_batches(self.conn, query, params)
 
     def key_at(self, table: TableInfo, lo: Key | None, hi: Key | None, offset: int) -> Key | None:
         where, params = range_where(table, lo, hi, postgres=False)
