@@ -7,7 +7,9 @@
    meanwhile; "drain" = jobs already queued, from pool start to the last finish.
 2. The rq backend (one ``levqor worker`` process) against bare RQ (one ``SimpleWorker``
    process, a no-op function), same worker count; rates from the first start to the
-   last end recorded by each (process start-up excluded for both).
+   last end recorded by each (process start-up excluded for both). The two alternate
+   for ``--rq-rounds`` rounds (bare, levqor, bare, levqor, ...) and the ratio is taken
+   of the medians: on a shared machine a single pair can differ 2x from the next.
 3. Enqueue → start latency on an idle local pool (one job at a time), p50/p99.
 
     python bench/jobs.py [--jobs 5000] [--threads 4] [--json]
@@ -234,6 +236,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--latency-samples", type=int, default=200)
+    parser.add_argument("--rq-rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: dict[str, Any] = {"jobs": args.jobs, "threads": args.threads}
@@ -256,14 +259,20 @@ def main() -> int:
             finally:
                 drop()
             if redis_url:
-                results["bare_rq_per_s"] = bare_rq(redis_url, args.jobs)
-                pg_url, drop = _pg_database(admin)
-                try:
-                    results["rq_backend_per_s"] = rq_backend(
-                        Path(tmp) / "rq", pg_url, redis_url, args.jobs
-                    )
-                finally:
-                    drop()
+                bare_rates, rq_rates = [], []
+                for n in range(args.rq_rounds):
+                    bare_rates.append(bare_rq(redis_url, args.jobs))
+                    pg_url, drop = _pg_database(admin)
+                    try:
+                        rq_rates.append(
+                            rq_backend(Path(tmp) / f"rq{n}", pg_url, redis_url, args.jobs)
+                        )
+                    finally:
+                        drop()
+                results["bare_rq_rounds"] = bare_rates
+                results["rq_backend_rounds"] = rq_rates
+                results["bare_rq_per_s"] = statistics.median(bare_rates)
+                results["rq_backend_per_s"] = statistics.median(rq_rates)
     _report(results, as_json=args.json)
     return 0
 
@@ -284,10 +293,14 @@ def _report(r: dict[str, Any], *, as_json: bool) -> None:
             )
     if "bare_rq_per_s" in r:
         bare = r["bare_rq_per_s"]
-        print(f"bare RQ SimpleWorker            {bare:8.0f} jobs/s")
-        if "rq_backend_per_s" in r:
-            rq = r["rq_backend_per_s"]
-            print(f"rq backend (levqor worker)      {rq:8.0f} jobs/s ({rq / bare:.2f}x bare RQ)")
+        rounds = ", ".join(
+            f"{b:.0f}/{q:.0f}"
+            for b, q in zip(r["bare_rq_rounds"], r["rq_backend_rounds"], strict=True)
+        )
+        print(f"bare RQ / rq backend by round   {rounds} jobs/s")
+        print(f"bare RQ SimpleWorker (median)   {bare:8.0f} jobs/s")
+        rq = r["rq_backend_per_s"]
+        print(f"rq backend (levqor worker)      {rq:8.0f} jobs/s ({rq / bare:.2f}x bare RQ)")
         if "local_sqlite" in r:
             print(
                 f"local SQLite drain / bare RQ     {r['local_sqlite']['drain_per_s'] / bare:.1f}x"
