@@ -76,10 +76,19 @@ class Services:
 
     def __init__(self, owner: object | None = None) -> None:
         self._owner = owner
+        # isinstance() against a runtime-checkable protocol inspects every member each
+        # time (tens of microseconds, several times per job): remember it per class.
+        self._fits: dict[tuple[type[Any], type[Any]], bool] = {}
 
     def _get(self, name: str, kind: type[Any]) -> Any:
         service = getattr(self._owner, name, None) if self._owner is not None else None
-        return service if isinstance(service, kind) else None
+        if service is None:
+            return None
+        key = (type(service), kind)
+        fits = self._fits.get(key)
+        if fits is None:
+            fits = self._fits[key] = isinstance(service, kind)
+        return service if fits else None
 
     @property
     def usage(self) -> UsageGate | None:
