@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from levqor_desktop.core.migrate.copytext import OPTIONS, line_plan, row_query
+from levqor_desktop.core.migrate.copytext import OPTIONS, LinePlan, line_plan, row_query
 from levqor_desktop.core.migrate.progress import Meter
 from levqor_desktop.core.migrate.tables import TableInfo
 from levqor_desktop.errors import MigrationError
@@ -47,12 +47,27 @@ def sqlite_batches(
         yield batch
 
 
+def line_batches(conn: sqlite3.Connection, plan: LinePlan) -> Iterator[tuple[bytes, int]]:
+    """A table's COPY data in batches of ``BATCH_ROWS`` rows: (data, rows)."""
+    refetch = _refetcher(conn, plan.table)
+    if plan.first is None or plan.after is None or plan.between is None:
+        for rows in sqlite_batches(conn, plan.query):
+            yield plan.batch(rows, refetch), len(rows)
+        return
+    found = conn.execute(plan.first, (BATCH_ROWS,)).fetchone()
+    while found[2]:
+        data, nulls, count, low, high = found
+        if not plan.clean(data, count, nulls):
+            data = plan.batch(conn.execute(plan.between, (low, high)).fetchall(), refetch)
+        yield data, count
+        found = conn.execute(plan.after, (high, BATCH_ROWS)).fetchone()
+
+
 _DONE = object()
+T = TypeVar("T")
 
 
-def read_ahead(
-    batches: Iterator[list[tuple[Any, ...]]], depth: int = 2
-) -> Iterator[list[tuple[Any, ...]]]:
+def read_ahead(batches: Iterator[T], depth: int = 2) -> Iterator[T]:
     """Read the next batches in a thread while this one is written to PostgreSQL.
 
     sqlite3 releases the GIL while it steps, psycopg while it sends: the two overlap.
@@ -241,11 +256,10 @@ def _send_rows(
                     done += len(batch)
                     meter.advance(table.name, done, total, len(batch))
             else:
-                refetch = _refetcher(src, table)
-                for lines in read_ahead(sqlite_batches(src, plan.query)):
-                    copy.write(plan.batch(lines, refetch))
-                    done += len(lines)
-                    meter.advance(table.name, done, total, len(lines))
+                for data, count in read_ahead(line_batches(src, plan)):
+                    copy.write(data)
+                    done += count
+                    meter.advance(table.name, done, total, count)
     except psycopg.Error as exc:
         _rollback(pg)
         raise _copy_failed(table.name, exc) from None

@@ -13,6 +13,12 @@ passes as it is. A row that holds one of these characters in a value (a tab or a
 newline in an error message, say) is caught by counting them per batch, and only
 those rows are written again with their text quoted, from their values in Python.
 
+For a table keyed by one integer column, SQLite also joins each batch of lines into
+one value (``group_concat`` over a key range), so Python receives a batch as one bytes
+object instead of a tuple per row: a third less CPU in our process, which on two cores
+is CPU the PostgreSQL backend gets instead. COPY does not care in which order a batch's
+lines arrive; the key range alone decides which rows a batch holds.
+
 Preflight has already refused any value whose storage type does not fit its column
 (see :mod:`values`), which is what makes ``format('%s')`` exact here: integers in
 decimal, booleans as 0/1, text as stored. Verify proves the result. Tables with other
@@ -49,14 +55,28 @@ LineRow = tuple[Any, ...]
 
 @dataclass(frozen=True)
 class LinePlan:
-    """How to read one table as COPY lines."""
+    """How to read one table as COPY lines.
+
+    ``query`` gives every row as (line, NULL count, primary key...), in key order. For
+    a table with one integer key, ``first`` and ``after`` give a whole batch as one row
+    (lines, NULL count, rows, lowest key, highest key): the first ``?`` rows, and the
+    ``?`` rows after key ``?``; ``between`` gives the rows of keys ``?`` to ``?`` one by
+    one again, for a batch whose values hold a separator.
+    """
 
     table: TableInfo
     query: str
+    first: str | None = None
+    after: str | None = None
+    between: str | None = None
 
     @property
     def width(self) -> int:
         return len(self.table.columns)
+
+    def clean(self, data: bytes, rows: int, nulls: int) -> bool:
+        """Are the only separators in a batch of ``rows`` lines the ones SQLite put there?"""
+        return _clean(data, rows, nulls, self.width)
 
     def batch(
         self, rows: Sequence[LineRow], refetch: Callable[[tuple[Any, ...]], tuple[Any, ...]]
@@ -88,7 +108,23 @@ def line_plan(table: TableInfo) -> LinePlan | None:
         f"SELECT CAST(format('{template}', {values}) AS BLOB), {nulls}, {pk} "
         f"FROM {table.quoted} ORDER BY {pk}"
     )
-    return LinePlan(table, query)
+    if len(table.pk) != 1 or table.pk[0].kind is not Kind.INT:
+        return LinePlan(table, query)
+    select = query.removesuffix(f" ORDER BY {pk}")
+
+    def whole(rows: str) -> str:
+        return (
+            f"WITH s(l, n, k) AS ({rows} ORDER BY {pk} LIMIT ?) SELECT "
+            "CAST(group_concat(l, '') AS BLOB), sum(n), count(*), min(k), max(k) FROM s"
+        )
+
+    return LinePlan(
+        table,
+        query,
+        first=whole(select),
+        after=whole(f"{select} WHERE {pk} > ?"),
+        between=f"{select} WHERE {pk} BETWEEN ? AND ? ORDER BY {pk}",
+    )
 
 
 def row_query(table: TableInfo) -> str:
