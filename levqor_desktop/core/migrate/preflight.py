@@ -20,7 +20,7 @@ from levqor_desktop.core import schema
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.migrate import runs, values
 from levqor_desktop.core.migrate.copy import existing_tables
-from levqor_desktop.core.migrate.tables import TableInfo, data_tables, levqor_table_names
+from levqor_desktop.core.migrate.tables import data_tables, levqor_table_names
 from levqor_desktop.core.migrate.target import MIN_SERVER_VERSION, Target, sqlite_readonly
 
 #: Target states.
@@ -106,21 +106,27 @@ def _check_source(path: Path, report: PreflightReport, sizes_wanted: bool) -> No
         for table in data_tables():
             rows = conn.execute(f"SELECT count(*) FROM {table.quoted}").fetchone()[0]
             report.tables.append(TableSize(table.name, rows, sizes.get(table.name)))
-        # Two connections scan tables side by side (SQLite runs the scan without the GIL).
+        # Two connections scan pieces of the tables side by side (SQLite runs the scan
+        # without the GIL); a big table is cut into key ranges so both stay busy.
+        tables = data_tables()
+        cut = {t.name: values.pieces(conn, t) for t in tables}
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="levqor-preflight") as pool:
-            for problems in pool.map(lambda t: _scan(path, t), data_tables()):
-                report.problems.extend(problems)
+            found = pool.map(
+                lambda piece: _scan(path, piece), [p for t in tables for p in cut[t.name]]
+            )
+            for table in tables:
+                report.problems.extend(values.merge([next(found) for _ in cut[table.name]]))
         report.problems.extend(values.scan_foreign_keys(conn))
     finally:
         conn.close()
 
 
-def _scan(path: Path, table: TableInfo) -> list[values.ValueProblem]:
+def _scan(path: Path, piece: values.Piece) -> list[values.ValueProblem]:
     conn = sqlite_readonly(path)
     try:
         values.install_functions(conn)
         conn.text_factory = bytes
-        return values.scan_table(conn, table)
+        return values.scan_table(conn, piece)
     finally:
         conn.close()
 

@@ -97,8 +97,10 @@ def column_checks(col: ColumnInfo, *, utf8: bool = True) -> list[tuple[str, str]
             (
                 "timestamp not in UTC storage form (carries a time zone offset or is not a "
                 "timestamp)",
-                f"{c} IS NOT NULL AND NOT ({t} = 'text' AND (({c} GLOB '{_TS_GLOB}' AND "
-                f"length({c}) = 19) OR ({c} GLOB '{_TS_GLOB}.{_D * 6}' AND length({c}) = 26)))",
+                # The length picks the one pattern to match (a GLOB per value, not two).
+                f"{c} IS NOT NULL AND NOT ({t} = 'text' AND CASE length({c}) "
+                f"WHEN 19 THEN {c} GLOB '{_TS_GLOB}' WHEN 26 THEN {c} GLOB '{_TS_GLOB}.{_D * 6}' "
+                "ELSE 0 END)",
             )
         )
     elif col.kind is Kind.ZONED_DATETIME:
@@ -125,15 +127,52 @@ def column_checks(col: ColumnInfo, *, utf8: bool = True) -> list[tuple[str, str]
     return checks
 
 
-def _text_decodes(conn: sqlite3.Connection, table: TableInfo) -> bool:
-    """Does every text of the table decode as UTF-8? (sqlite3 decodes in C: fast.)"""
+#: Rows per piece of a table scanned on its own (pieces of big tables run side by side).
+CHUNK_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Part of a table to scan: keys from ``low`` and below ``below`` (None: no bound)."""
+
+    table: TableInfo
+    low: int | None = None
+    below: int | None = None
+
+    def where(self) -> str:
+        key = self.table.pk[0].quoted if self.table.pk else ""
+        bounds = [f"{key} >= {self.low}"] if self.low is not None else []
+        bounds += [f"{key} < {self.below}"] if self.below is not None else []
+        return " AND ".join(bounds) or "1"
+
+
+def pieces(conn: sqlite3.Connection, table: TableInfo) -> list[Piece]:
+    """A table cut into key ranges of about ``CHUNK_ROWS`` rows (one integer key only).
+
+    The first and last pieces are open-ended, so rows written meanwhile are still in one.
+    """
+    if len(table.pk) != 1 or table.pk[0].kind is not Kind.INT:
+        return [Piece(table)]
+    key = table.pk[0].quoted
+    query = f"SELECT {key} FROM {table.quoted} ORDER BY {key} LIMIT 1 OFFSET ?"
+    cuts: list[int] = []
+    while (row := conn.execute(query, ((len(cuts) + 1) * CHUNK_ROWS,)).fetchone()) is not None:
+        cuts.append(int(row[0]))
+    lows: list[int | None] = [None, *cuts]
+    belows: list[int | None] = [*cuts, None]
+    return [Piece(table, low, below) for low, below in zip(lows, belows, strict=True)]
+
+
+def _text_decodes(conn: sqlite3.Connection, piece: Piece) -> bool:
+    """Does every text of the piece decode as UTF-8? (sqlite3 decodes in C: fast.)"""
+    table = piece.table
     cols = [c.quoted for c in table.columns if c.kind in (Kind.TEXT, Kind.JSON)]
     if not cols:
         return True
     previous = conn.text_factory
     conn.text_factory = str
     try:
-        cursor = conn.execute(f"SELECT {', '.join(cols)} FROM {table.quoted}")
+        cursor = conn.execute(f"SELECT {', '.join(cols)} FROM {table.quoted} WHERE {piece.where()}")
         while cursor.fetchmany(10_000):
             pass
     except sqlite3.OperationalError as exc:
@@ -145,9 +184,14 @@ def _text_decodes(conn: sqlite3.Connection, table: TableInfo) -> bool:
     return True
 
 
-def scan_table(conn: sqlite3.Connection, table: TableInfo) -> list[ValueProblem]:
-    """Every kind of bad value in one table (one pass over its rows, two with bad text)."""
-    utf8 = not _text_decodes(conn, table)
+def scan_table(conn: sqlite3.Connection, piece: Piece) -> list[ValueProblem]:
+    """Every kind of bad value in one piece of a table (one pass, two with bad text).
+
+    Problems come back with the first keys in key order; :func:`merge` joins the
+    pieces of one table, in order.
+    """
+    table = piece.table
+    utf8 = not _text_decodes(conn, piece)
     checks = [
         (col, reason, cond)
         for col in table.columns
@@ -158,7 +202,10 @@ def scan_table(conn: sqlite3.Connection, table: TableInfo) -> list[ValueProblem]
     pk = ", ".join(c.quoted for c in table.pk)
     flags = ", ".join(f"CASE WHEN {cond} THEN 1 ELSE 0 END" for _, _, cond in checks)
     where = " OR ".join(f"({cond})" for _, _, cond in checks)
-    sql = f"SELECT {pk}, {flags} FROM {table.quoted} WHERE {where} ORDER BY {pk}"
+    sql = (
+        f"SELECT {pk}, {flags} FROM {table.quoted} "
+        f"WHERE ({piece.where()}) AND ({where}) ORDER BY {pk}"
+    )
     problems: dict[tuple[str, str], ValueProblem] = {}
     cursor = conn.cursor()
     cursor.execute(sql)
@@ -175,6 +222,19 @@ def scan_table(conn: sqlite3.Connection, table: TableInfo) -> list[ValueProblem]
                 if len(problem.keys) < MAX_KEYS:
                     problem.keys.append(key)
     return list(problems.values())
+
+
+def merge(found: list[list[ValueProblem]]) -> list[ValueProblem]:
+    """The problems of consecutive pieces of one table as if scanned at once."""
+    merged: dict[tuple[str, str], ValueProblem] = {}
+    for problems in found:
+        for p in problems:
+            into = merged.setdefault(
+                (p.column, p.reason), ValueProblem(p.table, p.column, p.reason)
+            )
+            into.count += p.count
+            into.keys.extend(p.keys[: MAX_KEYS - len(into.keys)])
+    return list(merged.values())
 
 
 def scan_foreign_keys(conn: sqlite3.Connection) -> list[ValueProblem]:
