@@ -8,8 +8,10 @@
 ``rq_backend`` RqQueue: Redis + RQ, with held jobs dispatched when Redis returns
 ``rq_worker``  the ``levqor worker`` RQ worker and its task
 ``recovery``   requeue or fail jobs whose worker died
-``service``    JobService (``app.jobs``): enqueue, read, cancel, requeue, retry, delete
+``service``    JobService: enqueue and read jobs
+``steering``   JobSteering: cancel, requeue, retry, delete one job
 ``bulk``       the same for every job matching a filter: preview, then apply
+``operations`` JobOperations (``app.jobs``): all of the above, why, workers, queues, pool size
 ``why``        "why isn't it running?"
 ``scheduler``  enqueue due runs of scheduled workflows, once each
 ``retention``  prune old finished jobs, keep SQLite small

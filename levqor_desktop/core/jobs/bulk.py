@@ -17,16 +17,14 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 
 from levqor_desktop.core.jobs import audit, queries
 from levqor_desktop.core.jobs.contracts import JobFilter
+from levqor_desktop.core.jobs.states import REQUEUE_ATTEMPTS
 from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.errors import ValidationError
 
 if TYPE_CHECKING:
-    from levqor_desktop.core.jobs.service import JobService
-
-#: Attempts a requeued job gets on top of those it used (as JobService.requeue).
-REQUEUE_ATTEMPTS = 3
+    from levqor_desktop.core.jobs.steering import JobSteering
 
 #: A bulk retry creates at most this many new jobs at once.
 MAX_BULK_RETRY = 10_000
@@ -73,7 +71,7 @@ def _where(actor: Actor, flt: JobFilter, action: BulkAction) -> list[ColumnEleme
     return [*queries.conditions(actor.org_id, flt), Job.status.in_(APPLIES_TO[action])]
 
 
-def preview(service: JobService, actor: Actor, flt: JobFilter, action: BulkAction | str) -> int:
+def preview(service: JobSteering, actor: Actor, flt: JobFilter, action: BulkAction | str) -> int:
     """How many jobs ``action`` would touch now."""
     act = _action(action)
     require(actor, Permission.READ)
@@ -83,7 +81,7 @@ def preview(service: JobService, actor: Actor, flt: JobFilter, action: BulkActio
 
 
 def apply(
-    service: JobService,
+    service: JobSteering,
     actor: Actor,
     flt: JobFilter,
     action: BulkAction | str,

@@ -15,7 +15,7 @@ from levqor_desktop.core.jobs.bulk import BulkAction, BulkResult
 from levqor_desktop.core.jobs.contracts import DEFAULT_QUEUE, JobFilter, Reason, WorkerInfo
 from levqor_desktop.core.jobs.local import LocalPool
 from levqor_desktop.core.jobs.retention import database_size
-from levqor_desktop.core.jobs.service import JobService
+from levqor_desktop.core.jobs.steering import JobSteering
 from levqor_desktop.core.models.jobs import QueueState
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
@@ -23,8 +23,9 @@ from levqor_desktop.errors import LevqorError
 from levqor_desktop.settings import write_config_value
 
 
-class JobOperations(JobService):
-    """The JobService with the operator's controls (the object at ``app.jobs``)."""
+class JobOperations(JobSteering):
+    """The JobService and its single-job actions, with the operator's controls (the object at
+    ``app.jobs``)."""
 
     #: Where a changed pool size is remembered (``config.json``), if anywhere.
     config_file: Path | None = None

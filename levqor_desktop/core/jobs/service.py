@@ -1,9 +1,9 @@
-"""``app.jobs``: enqueue, read and steer jobs, with permissions and an audit trail.
+"""``app.jobs``' base: enqueue and read jobs, with permissions and an audit trail.
 
 Every method takes the acting :class:`Actor`, checks its permission first and only
 ever sees the actor's organization. Every change an operator makes (cancel, requeue,
-retry, delete, pause, resume, resize; single or bulk) is written to ``job_audit`` in
-the same transaction as the change itself.
+retry, delete in :mod:`steering`; pause, resume, resize and bulk actions in
+:mod:`operations`) is written to ``job_audit`` in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.jobs import audit, queries
+from levqor_desktop.core.jobs import queries
 from levqor_desktop.core.jobs.contracts import (
     DEFAULT_QUEUE,
     Clock,
@@ -30,7 +30,6 @@ from levqor_desktop.core.jobs.contracts import (
     Services,
 )
 from levqor_desktop.core.jobs.routing import QueueRouter
-from levqor_desktop.core.jobs.states import check_move
 from levqor_desktop.core.jobs.writer import writing
 from levqor_desktop.core.models.jobs import Job, JobStatus, JobStep, StepStatus
 from levqor_desktop.core.permissions import Permission, require
@@ -41,8 +40,6 @@ from levqor_desktop.core.workflows.runner import resolve_inputs
 from levqor_desktop.errors import MaintenanceMode, NotFoundError, ValidationError
 
 MAX_PAGE = 1000
-#: Attempts a requeued job gets on top of those it used.
-REQUEUE_ATTEMPTS = 3
 
 
 class DuplicateKey(ValidationError):
@@ -274,95 +271,6 @@ class JobService:
         with self.db.session() as session:
             return queries.depth(session, actor.org_id)
 
-    # -- steer one job --------------------------------------------------------------------
-
-    def cancel(self, actor: Actor, job_id: int, reason: str | None = None) -> JobRecord:
-        """Queued: canceled now. Running: stops at its next step boundary."""
-        require(actor, Permission.MANAGE_JOBS)
-        now = self.clock()
-        with self.db.write_session() as session:
-            job = self._load(session, actor, job_id)
-            if job.status is JobStatus.QUEUED:
-                job.status, job.finished_at, job.error = JobStatus.CANCELED, now, "canceled"
-            elif job.status is JobStatus.RUNNING:
-                job.cancel_requested = True
-            else:
-                check_move(job_id, job.status, JobStatus.CANCELED, "canceled")
-            audit.write(session, actor, "cancel", now, job_id=job_id, reason=reason)
-            backend = job.backend
-        self.router.withdraw(job_id, backend)
-        return self.get(actor, job_id)
-
-    def requeue(self, actor: Actor, job_id: int, reason: str | None = None) -> JobRecord:
-        """Put a failed or canceled job back in the queue (it resumes after its done steps);
-        a queued job waiting for a backoff or a later start is made due now."""
-        require(actor, Permission.MANAGE_JOBS)
-        self._refuse_in_maintenance()
-        now = self.clock()
-        with self.db.write_session() as session:
-            job = self._load(session, actor, job_id)
-            if job.status is not JobStatus.QUEUED:
-                check_move(job_id, job.status, JobStatus.QUEUED, "requeued")
-            self._reset_for_queue(job)
-            audit.write(session, actor, "requeue", now, job_id=job_id, reason=reason)
-            backend = job.backend
-        self.router.submit(job_id, backend)
-        return self.get(actor, job_id)
-
-    def retry(
-        self,
-        actor: Actor,
-        job_id: int,
-        *,
-        from_failed_step: bool = False,
-        inputs: dict[str, Any] | None = None,
-        reason: str | None = None,
-    ) -> JobRecord:
-        """A new job that runs the old one's workflow again and links to it.
-
-        ``from_failed_step`` keeps the outputs of the steps that succeeded and starts at
-        the first that did not; ``inputs`` replaces the inputs (from the start only).
-        """
-        require(actor, Permission.RUN_JOBS)
-        if from_failed_step and inputs is not None:
-            raise ValidationError(
-                "a retry with edited inputs starts from the first step: the earlier "
-                "steps' outputs were made from the old inputs"
-            )
-        old = self.get(actor, job_id)
-        if old.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-            raise ValidationError(f"job {job_id} is {old.status.value}: it cannot be retried yet")
-        ref = self._ref_of(actor, old)
-        new = self.enqueue(
-            actor,
-            ref=ref,
-            inputs=old.inputs if inputs is None else inputs,
-            queue=old.queue,
-            priority=old.priority,
-            max_attempts=old.max_attempts,
-            parent_job_id=old.id,
-            copy_steps_from=old if from_failed_step else None,
-        )
-        now = self.clock()
-        with self.db.write_session() as session:
-            mode = "failed step" if from_failed_step else "start"
-            text = f"retry from {mode} as job {new.id}" + (" with edited inputs" if inputs else "")
-            audit.write(session, actor, "retry", now, job_id=job_id, reason=_join(text, reason))
-        return self.get(actor, new.id)
-
-    def delete(self, actor: Actor, job_id: int, reason: str | None = None) -> None:
-        require(actor, Permission.MANAGE_JOBS)
-        now = self.clock()
-        with self.db.write_session() as session:
-            job = self._load(session, actor, job_id)
-            if job.status is JobStatus.RUNNING:
-                raise ValidationError(f"job {job_id} is running: cancel it first")
-            backend, was_queued = job.backend, job.status is JobStatus.QUEUED
-            session.delete(job)
-            audit.write(session, actor, "delete", now, job_id=job_id, reason=reason)
-        if was_queued:
-            self.router.withdraw(job_id, backend)
-
     # -- helpers --------------------------------------------------------------------------
 
     def _refuse_in_maintenance(self) -> None:
@@ -371,41 +279,6 @@ class JobService:
                 "maintenance is on (a migration runs): jobs cannot be changed now",
                 hint="try again when the migration has finished",
             )
-
-    def _load(self, session: Any, actor: Actor, job_id: int) -> Job:
-        job = session.get(Job, job_id)
-        if job is None or job.org_id != actor.org_id:
-            raise NotFoundError(f"job {job_id} does not exist")
-        assert isinstance(job, Job)
-        return job
-
-    def _reset_for_queue(self, job: Job) -> None:
-        # The attempt count stays (it is history, and it tells the runner to look for
-        # steps already done); the job gets REQUEUE_ATTEMPTS more attempts.
-        job.status = JobStatus.QUEUED
-        job.max_attempts = job.attempts + REQUEUE_ATTEMPTS
-        job.not_before = None
-        job.finished_at = None
-        job.worker_id = None
-        job.error = None
-        job.cancel_requested = False
-        job.dispatched = False
-        job.backend = self.router.name
-
-    def _ref_of(self, actor: Actor, old: JobRecord) -> WorkflowRef:
-        if old.workflow_id is None:
-            with self.db.session() as session:
-                document = session.scalar(select(Job.document).where(Job.id == old.id))
-            if document is None:
-                raise NotFoundError(f"job {old.id} carries no workflow to run again")
-            return self.workflow_ref(actor, None, document)
-        if self.resolver is None:
-            raise NotFoundError(f"stored workflow {old.workflow_id} is not available here")
-        ref = self.resolver(actor, old.workflow_id)
-        if ref.version != old.workflow_version and old.workflow_version is not None:
-            # Run the version the job ran, not a newer one saved since.
-            ref = self.resolver(actor, f"{old.workflow_id}@{old.workflow_version}")
-        return ref
 
     def _copy_succeeded_steps(self, conn: Connection, old: JobRecord, new_id: int) -> None:
         rows = [
@@ -425,7 +298,3 @@ class JobService:
         ]
         if rows:
             conn.execute(insert(JobStep), rows)
-
-
-def _join(text: str, reason: str | None) -> str:
-    return f"{text}: {reason}" if reason else text

@@ -36,6 +36,8 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
 }
 
 #: First retry after about this long; doubles each attempt, capped.
+#: Attempts a requeued job gets on top of those it used (single or bulk requeue).
+REQUEUE_ATTEMPTS = 3
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 600.0
 

@@ -1,0 +1,152 @@
+"""Steering one job: cancel, requeue, retry, delete (``app.jobs``'s single-job actions).
+
+Each checks the actor's permission, changes the job row and writes the audit entry in
+one transaction, then tells the backend (withdraw or submit) once that has committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from levqor_desktop.core.jobs import audit
+from levqor_desktop.core.jobs.contracts import JobRecord
+from levqor_desktop.core.jobs.service import JobService, WorkflowRef
+from levqor_desktop.core.jobs.states import REQUEUE_ATTEMPTS, check_move
+from levqor_desktop.core.models.jobs import Job, JobStatus
+from levqor_desktop.core.permissions import Permission, require
+from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.errors import NotFoundError, ValidationError
+
+
+class JobSteering(JobService):
+    """The JobService with the operator's actions on one job."""
+
+    def cancel(self, actor: Actor, job_id: int, reason: str | None = None) -> JobRecord:
+        """Queued: canceled now. Running: stops at its next step boundary."""
+        require(actor, Permission.MANAGE_JOBS)
+        now = self.clock()
+        with self.db.write_session() as session:
+            job = self._load(session, actor, job_id)
+            if job.status is JobStatus.QUEUED:
+                job.status, job.finished_at, job.error = JobStatus.CANCELED, now, "canceled"
+            elif job.status is JobStatus.RUNNING:
+                job.cancel_requested = True
+            else:
+                check_move(job_id, job.status, JobStatus.CANCELED, "canceled")
+            audit.write(session, actor, "cancel", now, job_id=job_id, reason=reason)
+            backend = job.backend
+        self.router.withdraw(job_id, backend)
+        return self.get(actor, job_id)
+
+    def requeue(self, actor: Actor, job_id: int, reason: str | None = None) -> JobRecord:
+        """Put a failed or canceled job back in the queue (it resumes after its done steps);
+        a queued job waiting for a backoff or a later start is made due now."""
+        require(actor, Permission.MANAGE_JOBS)
+        self._refuse_in_maintenance()
+        now = self.clock()
+        with self.db.write_session() as session:
+            job = self._load(session, actor, job_id)
+            if job.status is not JobStatus.QUEUED:
+                check_move(job_id, job.status, JobStatus.QUEUED, "requeued")
+            self._reset_for_queue(job)
+            audit.write(session, actor, "requeue", now, job_id=job_id, reason=reason)
+            backend = job.backend
+        self.router.submit(job_id, backend)
+        return self.get(actor, job_id)
+
+    def retry(
+        self,
+        actor: Actor,
+        job_id: int,
+        *,
+        from_failed_step: bool = False,
+        inputs: dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> JobRecord:
+        """A new job that runs the old one's workflow again and links to it.
+
+        ``from_failed_step`` keeps the outputs of the steps that succeeded and starts at
+        the first that did not; ``inputs`` replaces the inputs (from the start only).
+        """
+        require(actor, Permission.RUN_JOBS)
+        if from_failed_step and inputs is not None:
+            raise ValidationError(
+                "a retry with edited inputs starts from the first step: the earlier "
+                "steps' outputs were made from the old inputs"
+            )
+        old = self.get(actor, job_id)
+        if old.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            raise ValidationError(f"job {job_id} is {old.status.value}: it cannot be retried yet")
+        ref = self._ref_of(actor, old)
+        new = self.enqueue(
+            actor,
+            ref=ref,
+            inputs=old.inputs if inputs is None else inputs,
+            queue=old.queue,
+            priority=old.priority,
+            max_attempts=old.max_attempts,
+            parent_job_id=old.id,
+            copy_steps_from=old if from_failed_step else None,
+        )
+        now = self.clock()
+        with self.db.write_session() as session:
+            mode = "failed step" if from_failed_step else "start"
+            text = f"retry from {mode} as job {new.id}" + (" with edited inputs" if inputs else "")
+            audit.write(session, actor, "retry", now, job_id=job_id, reason=_join(text, reason))
+        return self.get(actor, new.id)
+
+    def delete(self, actor: Actor, job_id: int, reason: str | None = None) -> None:
+        require(actor, Permission.MANAGE_JOBS)
+        now = self.clock()
+        with self.db.write_session() as session:
+            job = self._load(session, actor, job_id)
+            if job.status is JobStatus.RUNNING:
+                raise ValidationError(f"job {job_id} is running: cancel it first")
+            backend, was_queued = job.backend, job.status is JobStatus.QUEUED
+            session.delete(job)
+            audit.write(session, actor, "delete", now, job_id=job_id, reason=reason)
+        if was_queued:
+            self.router.withdraw(job_id, backend)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _load(self, session: Any, actor: Actor, job_id: int) -> Job:
+        job = session.get(Job, job_id)
+        if job is None or job.org_id != actor.org_id:
+            raise NotFoundError(f"job {job_id} does not exist")
+        assert isinstance(job, Job)
+        return job
+
+    def _reset_for_queue(self, job: Job) -> None:
+        # The attempt count stays (it is history, and it tells the runner to look for
+        # steps already done); the job gets REQUEUE_ATTEMPTS more attempts.
+        job.status = JobStatus.QUEUED
+        job.max_attempts = job.attempts + REQUEUE_ATTEMPTS
+        job.not_before = None
+        job.finished_at = None
+        job.worker_id = None
+        job.error = None
+        job.cancel_requested = False
+        job.dispatched = False
+        job.backend = self.router.name
+
+    def _ref_of(self, actor: Actor, old: JobRecord) -> WorkflowRef:
+        if old.workflow_id is None:
+            with self.db.session() as session:
+                document = session.scalar(select(Job.document).where(Job.id == old.id))
+            if document is None:
+                raise NotFoundError(f"job {old.id} carries no workflow to run again")
+            return self.workflow_ref(actor, None, document)
+        if self.resolver is None:
+            raise NotFoundError(f"stored workflow {old.workflow_id} is not available here")
+        ref = self.resolver(actor, old.workflow_id)
+        if ref.version != old.workflow_version and old.workflow_version is not None:
+            # Run the version the job ran, not a newer one saved since.
+            ref = self.resolver(actor, f"{old.workflow_id}@{old.workflow_version}")
+        return ref
+
+
+def _join(text: str, reason: str | None) -> str:
+    return f"{text}: {reason}" if reason else text
