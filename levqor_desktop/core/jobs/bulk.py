@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 
 from levqor_desktop.core.jobs import audit, queries
 from levqor_desktop.core.jobs.contracts import JobFilter
-from levqor_desktop.core.jobs.states import REQUEUE_ATTEMPTS
+from levqor_desktop.core.jobs.states import requeue_values
 from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
@@ -114,19 +114,7 @@ def apply(
             backend = service.router.name
             count = int(
                 session.execute(
-                    update(Job)
-                    .where(*where)
-                    .values(
-                        status=JobStatus.QUEUED,
-                        max_attempts=Job.attempts + REQUEUE_ATTEMPTS,
-                        not_before=None,
-                        finished_at=None,
-                        worker_id=None,
-                        error=None,
-                        cancel_requested=False,
-                        dispatched=False,
-                        backend=backend,
-                    )
+                    update(Job).where(*where).values(**requeue_values(backend))
                 ).rowcount  # type: ignore[attr-defined]
             )
             wake = backend

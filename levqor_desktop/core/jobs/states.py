@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
-from levqor_desktop.core.models.jobs import JobStatus
+from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.errors import ValidationError
 
 Q, R, S, F, C = (
@@ -35,11 +36,30 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     C: frozenset({Q}),
 }
 
-#: First retry after about this long; doubles each attempt, capped.
 #: Attempts a requeued job gets on top of those it used (single or bulk requeue).
 REQUEUE_ATTEMPTS = 3
+#: First retry after about this long; doubles each attempt, capped.
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 600.0
+
+
+def requeue_values(backend: str) -> dict[str, Any]:
+    """The columns a requeue sets (one job or in bulk), as values for an UPDATE or an ORM row.
+
+    The attempt count stays (it is history, and it tells the runner to look for steps
+    already done); the job gets REQUEUE_ATTEMPTS more attempts.
+    """
+    return {
+        "status": JobStatus.QUEUED,
+        "max_attempts": Job.attempts + REQUEUE_ATTEMPTS,
+        "not_before": None,
+        "finished_at": None,
+        "worker_id": None,
+        "error": None,
+        "cancel_requested": False,
+        "dispatched": False,
+        "backend": backend,
+    }
 
 
 def can_move(old: JobStatus, new: JobStatus) -> bool:

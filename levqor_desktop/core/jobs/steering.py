@@ -13,7 +13,7 @@ from sqlalchemy import select
 from levqor_desktop.core.jobs import audit
 from levqor_desktop.core.jobs.contracts import JobRecord
 from levqor_desktop.core.jobs.service import JobService, WorkflowRef
-from levqor_desktop.core.jobs.states import REQUEUE_ATTEMPTS, check_move
+from levqor_desktop.core.jobs.states import check_move, requeue_values
 from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
@@ -120,17 +120,9 @@ class JobSteering(JobService):
         return job
 
     def _reset_for_queue(self, job: Job) -> None:
-        # The attempt count stays (it is history, and it tells the runner to look for
-        # steps already done); the job gets REQUEUE_ATTEMPTS more attempts.
-        job.status = JobStatus.QUEUED
-        job.max_attempts = job.attempts + REQUEUE_ATTEMPTS
-        job.not_before = None
-        job.finished_at = None
-        job.worker_id = None
-        job.error = None
-        job.cancel_requested = False
-        job.dispatched = False
-        job.backend = self.router.name
+        # max_attempts is an SQL expression: the flush computes it from the stored count.
+        for column, value in requeue_values(self.router.name).items():
+            setattr(job, column, value)
 
     def _ref_of(self, actor: Actor, old: JobRecord) -> WorkflowRef:
         if old.workflow_id is None:
