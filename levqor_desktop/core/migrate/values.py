@@ -140,10 +140,12 @@ class Piece:
     below: int | None = None
 
     def where(self) -> str:
-        key = self.table.pk[0].quoted if self.table.pk else ""
+        if self.low is None and self.below is None:
+            return "1"
+        key = self.table.pk[0].quoted
         bounds = [f"{key} >= {self.low}"] if self.low is not None else []
         bounds += [f"{key} < {self.below}"] if self.below is not None else []
-        return " AND ".join(bounds) or "1"
+        return " AND ".join(bounds)
 
 
 def pieces(conn: sqlite3.Connection, table: TableInfo) -> list[Piece]:
