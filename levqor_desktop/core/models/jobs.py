@@ -97,8 +97,9 @@ class Job(CreatedAt, Base):
     schedule_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
 
     __table_args__ = (
-        # Claiming: the oldest, most urgent queued job of a backend.
-        Index("ix_jobs_claim", "status", "backend", "priority", "id"),
+        # Claiming: the oldest, most urgent queued job of a backend, in the claim's order
+        # (priority descending, then id), so a claim reads no more rows than it takes.
+        Index("ix_jobs_claim", "status", "backend", priority.desc(), "id"),
         Index("ix_jobs_status_heartbeat", "status", "heartbeat_at"),
         Index("ix_jobs_finished_at", "finished_at"),
         Index("ix_jobs_parent_job_id", "parent_job_id"),
