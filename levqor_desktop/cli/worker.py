@@ -24,9 +24,9 @@ from sqlalchemy import select
 from levqor_desktop.app import App
 from levqor_desktop.cli.context import CliContext
 from levqor_desktop.core.flags import FlagName
+from levqor_desktop.core.jobs.claims import runnable
 from levqor_desktop.core.jobs.contracts import Services
 from levqor_desktop.core.jobs.rq_worker import LevqorWorker, WorkerContext
-from levqor_desktop.core.jobs.store import runnable
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.jobs import Job, JobStatus
 

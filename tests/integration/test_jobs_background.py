@@ -8,10 +8,10 @@ import threading
 from sqlalchemy import func, select, update
 
 from levqor_desktop.app import App
+from levqor_desktop.core.jobs.claims import claim_next
 from levqor_desktop.core.jobs.recovery import recover
 from levqor_desktop.core.jobs.retention import Retention, database_size
 from levqor_desktop.core.jobs.scheduler import Scheduler, latest_due
-from levqor_desktop.core.jobs.store import claim_next
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.jobs import Job, JobStatus, JobWorker, ScheduleRun
 from levqor_desktop.core.models.workflows import WorkflowVersionRow

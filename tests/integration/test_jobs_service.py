@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from levqor_desktop.app import App
-from levqor_desktop.core.jobs import store
+from levqor_desktop.core.jobs import claims
 from levqor_desktop.core.jobs.contracts import JobFilter
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.jobs import Job, JobStatus, StepStatus
@@ -198,7 +198,7 @@ def test_claims_are_exclusive_under_contention(app: App) -> None:
 
     def claimer(name: str) -> None:
         while True:
-            job = store.claim_next(app.db, name, utcnow(), "local")
+            job = claims.claim_next(app.db, name, utcnow(), "local")
             if job is None:
                 return
             with lock:

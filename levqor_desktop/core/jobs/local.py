@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.jobs import store
+from levqor_desktop.core.jobs import claims, store
+from levqor_desktop.core.jobs.claims import ClaimedJob
 from levqor_desktop.core.jobs.contracts import Clock, Services
 from levqor_desktop.core.jobs.heartbeat import HEARTBEAT_S, Heartbeat, WorkerBoard
 from levqor_desktop.core.jobs.recovery import STALE_AFTER_S
 from levqor_desktop.core.jobs.runner import JobRunner, RunReport
-from levqor_desktop.core.jobs.store import ClaimedJob
 from levqor_desktop.core.models.jobs import Job, JobStatus, JobWorker
 from levqor_desktop.core.status import QueueStatus
 from levqor_desktop.errors import ValidationError
@@ -236,7 +236,14 @@ class LocalPool:
             return False
         batch = self._batch.get(worker_id, 1)
         try:
-            jobs = store.claim_many(self.db, worker_id, self.clock(), "local", batch)
+            jobs = claims.claim_many(
+                self.db,
+                worker_id,
+                self.clock(),
+                "local",
+                batch,
+                meter=self.services.usage is not None,
+            )
         except Exception:
             log.exception("claiming a job failed; retrying after %.1f s", self.poll_s)
             return False
@@ -254,7 +261,7 @@ class LocalPool:
         for n, job in enumerate(jobs):
             if self._stopping:
                 for waiting in jobs[n:]:
-                    store.release(self.db, waiting.id, worker_id)
+                    claims.release(self.db, waiting.id, worker_id)
                     with self._cond:
                         self._cancels.pop(waiting.id, None)
                 break

@@ -25,8 +25,8 @@ from rq.job import Job as RqJob
 from sqlalchemy import select, update
 
 from levqor_desktop.core.db import Database
+from levqor_desktop.core.jobs.claims import runnable
 from levqor_desktop.core.jobs.contracts import Clock
-from levqor_desktop.core.jobs.store import runnable
 from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.core.status import QueueStatus
 

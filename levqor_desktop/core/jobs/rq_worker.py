@@ -25,12 +25,12 @@ from rq.timeouts import BaseDeathPenalty, TimerDeathPenalty, UnixSignalDeathPena
 from sqlalchemy import select, update
 
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.jobs import store
+from levqor_desktop.core.jobs import claims, store
+from levqor_desktop.core.jobs.claims import ClaimedJob
 from levqor_desktop.core.jobs.contracts import Clock, Services
 from levqor_desktop.core.jobs.heartbeat import Heartbeat, WorkerBoard
 from levqor_desktop.core.jobs.rq_backend import TASK
 from levqor_desktop.core.jobs.runner import JobRunner
-from levqor_desktop.core.jobs.store import ClaimedJob
 from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.errors import LevqorError
 
@@ -103,11 +103,11 @@ class WorkerContext:
             return  # the claim failed: nothing to give back
         if job is not None:
             log.warning("RQ did not run job %s after it was claimed; it is queued again", job_id)
-            store.release(self.db, job_id, self.worker_id)
+            claims.release(self.db, job_id, self.worker_id)
 
     def _claim(self, job_id: int) -> ClaimedJob | None:
         metering = self.services.usage is not None
-        return store.claim_by_id(self.db, job_id, self.worker_id, self.clock(), meter=metering)
+        return claims.claim_by_id(self.db, job_id, self.worker_id, self.clock(), meter=metering)
 
     def _write_ends(self, ends: list[store.Finish]) -> None:
         for end in ends:

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.jobs import store
+from levqor_desktop.core.jobs import claims, store
+from levqor_desktop.core.jobs.claims import ClaimedJob
 from levqor_desktop.core.jobs.contracts import Clock, Services
 from levqor_desktop.core.jobs.states import retry_at
-from levqor_desktop.core.jobs.store import ClaimedJob, StepResult
+from levqor_desktop.core.jobs.store import StepResult
 from levqor_desktop.core.models.jobs import JobStatus, StepStatus
 from levqor_desktop.core.models.tenancy import Role
 from levqor_desktop.core.models.usage import Metric
@@ -223,7 +224,7 @@ class JobRunner:
             return end(JobStatus.SUCCEEDED, None, state.pending)
         if outcome.status == "canceled" and not (state.cancel_seen or cancelled()):
             # Stopped by a shutdown, not an operator: release it for another worker.
-            store.release(self.db, job.id, worker_id)
+            claims.release(self.db, job.id, worker_id)
             return RunReport(job.id, JobStatus.QUEUED, "released at shutdown")
         if outcome.status == "canceled":
             return end(JobStatus.CANCELED, "canceled", state.pending)

@@ -1,36 +1,18 @@
-"""The execution side's database statements: claim, record steps, finish, retry later.
+"""The execution side's database statements after the claim: steps, ends, retries, beats.
 
 These run once or more per job on the hot path, so they are prepared text statements
-in short Core transactions (no ORM). Claiming is atomic on both databases: PostgreSQL
-locks the chosen row with ``FOR UPDATE SKIP LOCKED`` so concurrent workers pick
-different jobs; SQLite runs the ``UPDATE ... RETURNING`` under the write lock taken by
-``BEGIN IMMEDIATE``. Every write after the claim is guarded by ``worker_id``: a worker
+in short Core transactions (no ORM). Every write is guarded by ``worker_id``: a worker
 that was presumed dead (and whose job was handed to another) cannot overwrite it.
+Claiming a job (and giving it back) is in :mod:`claims`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BindParameter,
-    Boolean,
-    ColumnElement,
-    Connection,
-    TextualSelect,
-    and_,
-    bindparam,
-    exists,
-    or_,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.types import TypeEngine
+from sqlalchemy import JSON, Boolean, Connection, bindparam, select, text, update
 
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.jobs.writer import (
@@ -41,51 +23,7 @@ from levqor_desktop.core.jobs.writer import (
     writing,
 )
 from levqor_desktop.core.models.base import UTCDateTime
-from levqor_desktop.core.models.jobs import Job, JobStatus, QueueState, StepStatus
-from levqor_desktop.core.usage.periods import utc_day
-from levqor_desktop.core.usage.records import pg_job_run_meter
-
-
-@dataclass(frozen=True)
-class ClaimedJob:
-    """What a worker needs to run a job it now owns."""
-
-    id: int
-    org_id: int
-    user_id: int | None
-    workflow_id: int | None
-    workflow_version: int | None
-    workflow_name: str
-    document: dict[str, Any] | None
-    inputs: dict[str, Any]
-    attempts: int
-    max_attempts: int
-    queue: str
-    created_at: dt.datetime
-    claimed_at: dt.datetime
-    parent_job_id: int | None = None
-    #: This attempt was metered as a job run with its claim.
-    metered: bool = False
-
-    @property
-    def fresh(self) -> bool:
-        """A first attempt of a new job: no step of it can have been recorded yet.
-
-        (Requeues and crash recovery keep the attempt count; a retry from the failed step
-        is a new job with a parent.)
-        """
-        return self.attempts == 1 and self.parent_job_id is None
-
-
-def runnable(now: dt.datetime) -> ColumnElement[bool]:
-    """Queued, due, and in a queue nobody paused."""
-    paused = exists().where(QueueState.name == Job.queue, QueueState.paused.is_(True))
-    return and_(
-        Job.status == JobStatus.QUEUED,
-        or_(Job.not_before.is_(None), Job.not_before <= now),
-        ~paused,
-    )
-
+from levqor_desktop.core.models.jobs import Job, JobStatus, StepStatus
 
 # -- the hot path: prepared text statements on a Core connection ----------------------------
 #
@@ -94,54 +32,6 @@ def runnable(now: dt.datetime) -> ColumnElement[bool]:
 # as the ORM stores them.
 
 _T = UTCDateTime()
-T = TypeVar("T")
-_RUNNABLE_SQL = (
-    "status = 'queued' AND (not_before IS NULL OR not_before <= :now) "
-    "AND NOT EXISTS (SELECT 1 FROM queue_state q WHERE q.name = jobs.queue AND q.paused = :yes)"
-)
-_CLAIM_SET = (
-    "status = 'running', worker_id = :worker, claimed_at = :now, heartbeat_at = :now, "
-    "started_at = :now, finished_at = NULL, attempts = attempts + 1"
-)
-_RETURNING_SQL = (
-    "id, org_id, user_id, workflow_id, workflow_version, workflow_name, document, inputs, "
-    "attempts, max_attempts, queue, created_at, claimed_at, parent_job_id"
-)
-_TYPES: list[BindParameter[Any]] = [
-    bindparam("now", type_=_T),
-    bindparam("yes", type_=Boolean()),
-]
-_RESULT_TYPES: dict[str, TypeEngine[Any]] = {
-    "document": JSON(),
-    "inputs": JSON(),
-    "created_at": _T,
-    "claimed_at": _T,
-}
-
-
-def _claim_sql(lock: str) -> TextualSelect:
-    return (
-        text(
-            f"UPDATE jobs SET {_CLAIM_SET} WHERE id IN (SELECT id FROM jobs "
-            f"WHERE backend = :backend AND {_RUNNABLE_SQL} "
-            f"ORDER BY priority DESC, id LIMIT :n{lock}) RETURNING {_RETURNING_SQL}"
-        )
-        .bindparams(*_TYPES)
-        .columns(**_RESULT_TYPES)
-    )
-
-
-_CLAIM_SQLITE = _claim_sql("")
-_CLAIM_PG = _claim_sql(" FOR UPDATE SKIP LOCKED")
-_CLAIM_ID_SQL = (
-    f"UPDATE jobs SET {_CLAIM_SET} WHERE id = :id AND {_RUNNABLE_SQL} RETURNING {_RETURNING_SQL}"
-)
-_CLAIM_ID = text(_CLAIM_ID_SQL).bindparams(*_TYPES).columns(**_RESULT_TYPES)
-_CLAIM_ID_PG = driver_sql(_CLAIM_ID_SQL)
-#: PostgreSQL: claim and meter the attempt as one job run, in one statement.
-_CLAIM_ID_METERED_PG = driver_sql(
-    f"WITH claimed AS ({_CLAIM_ID_SQL}), {pg_job_run_meter('claimed')} SELECT * FROM claimed"
-)
 _DONE_STEPS = text(
     "SELECT step_id, output FROM job_steps WHERE job_id = :id AND status = 'succeeded'"
 ).columns(output=JSON())
@@ -185,67 +75,17 @@ _FINISH_SQL = (
 )
 _FINISH = text(_FINISH_SQL).bindparams(bindparam("now", type_=_T))
 _FINISH_PG = driver_sql(_FINISH_SQL)
+_STILL_MINE_SQL = (
+    "SELECT id FROM jobs WHERE id IN :ids AND status = 'running' AND worker_id = :worker"
+)
+_STILL_MINE_SQLITE = text(_STILL_MINE_SQL).bindparams(bindparam("ids", expanding=True))
+_STILL_MINE_PG = text(f"{_STILL_MINE_SQL} ORDER BY id FOR UPDATE").bindparams(
+    bindparam("ids", expanding=True)
+)
 _RETRY_LATER = text(
     "UPDATE jobs SET status = 'queued', not_before = :when, worker_id = NULL, dispatched = :no, "
     f"error = :error WHERE {_MINE}"
 ).bindparams(bindparam("when", type_=_T), bindparam("no", type_=Boolean()))
-_RELEASE = text(
-    "UPDATE jobs SET status = 'queued', worker_id = NULL, dispatched = :no, "
-    f"attempts = attempts - 1 WHERE {_MINE}"
-).bindparams(bindparam("no", type_=Boolean()))
-
-
-def _claimed(row: Any) -> ClaimedJob | None:
-    return ClaimedJob(*row) if row is not None else None
-
-
-def claim_next(db: Database, worker_id: str, now: dt.datetime, backend: str) -> ClaimedJob | None:
-    """Take the most urgent runnable job of ``backend``, or None."""
-    found = claim_many(db, worker_id, now, backend, 1)
-    return found[0] if found else None
-
-
-def claim_many(
-    db: Database, worker_id: str, now: dt.datetime, backend: str, limit: int
-) -> list[ClaimedJob]:
-    """Take up to ``limit`` of the most urgent runnable jobs at once (oldest first)."""
-    stmt = _CLAIM_SQLITE if db.is_sqlite else _CLAIM_PG
-    params = {"worker": worker_id, "now": now, "yes": True, "backend": backend, "n": limit}
-
-    def claim() -> list[Any]:
-        with writing(db, single=True) as conn:
-            return list(conn.execute(stmt, params).all())
-
-    rows = once_more(claim)
-    return sorted((ClaimedJob(*row) for row in rows), key=lambda job: job.id)
-
-
-def claim_by_id(
-    db: Database, job_id: int, worker_id: str, now: dt.datetime, *, meter: bool = False
-) -> ClaimedJob | None:
-    """Take one named job if it is runnable now (the rq worker's claim).
-
-    ``meter``: on PostgreSQL, also meter the attempt as one job run in the same
-    statement (the job then comes back with ``metered`` set).
-    """
-    params: dict[str, Any] = {"worker": worker_id, "now": now, "yes": True, "id": job_id}
-    if not db.is_sqlite:
-        if meter:
-            params["day"] = utc_day(now)
-        row, _ = execute_direct(db, _CLAIM_ID_METERED_PG if meter else _CLAIM_ID_PG, params)
-        if row is None:
-            return None
-        fields: list[Any] = list(row)
-        for at in (11, 12):  # created_at, claimed_at: in UTC, as the ORM returns them
-            fields[at] = fields[at].astimezone(dt.UTC)
-        job = ClaimedJob(*fields)
-        return dataclasses.replace(job, metered=True) if meter else job
-
-    def claim() -> Any:
-        with writing(db, single=True) as conn:
-            return conn.execute(_CLAIM_ID, params).first()
-
-    return _claimed(once_more(claim))
 
 
 def succeeded_steps(db: Database, job_id: int) -> dict[str, Any]:
@@ -339,24 +179,37 @@ class Finish:
 
 
 def finish_many(db: Database, worker_id: str, ends: list[Finish]) -> list[bool]:
-    """Write several jobs' ends in one transaction (a batch of short jobs)."""
-    done: list[bool] = []
+    """Write several jobs' ends in one transaction (a batch of short jobs).
+
+    Which jobs are still this worker's is read first, with the rows locked (SQLite's
+    BEGIN IMMEDIATE already holds the write lock), so the ends and their last steps go
+    out as one executemany each instead of two statements per job.
+    """
     if not ends:
-        return done
+        return []
+    ids = [end.job_id for end in ends]
+    lock = _STILL_MINE_SQLITE if db.is_sqlite else _STILL_MINE_PG
     with writing(db) as conn:
-        for end in ends:
-            params = {
-                "id": end.job_id,
-                "worker": worker_id,
-                "status": end.status.value,
-                "now": end.at,
-                "error": end.error,
-            }
-            mine = conn.execute(_FINISH, params).rowcount == 1
-            if mine and end.step is not None:
-                _upsert_step(conn, end.job_id, end.step)
-            done.append(mine)
-    return done
+        mine = set(conn.execute(lock, {"ids": ids, "worker": worker_id}).scalars())
+        ours = [end for end in ends if end.job_id in mine]
+        if ours:
+            conn.execute(
+                _FINISH,
+                [
+                    {
+                        "id": end.job_id,
+                        "worker": worker_id,
+                        "status": end.status.value,
+                        "now": end.at,
+                        "error": end.error,
+                    }
+                    for end in ours
+                ],
+            )
+        steps = [{"id": e.job_id, **_step_params(e.step)} for e in ours if e.step is not None]
+        if steps:
+            conn.execute(_UPSERT_STEP, steps)
+    return [job_id in mine for job_id in ids]
 
 
 def retry_later(
@@ -376,13 +229,6 @@ def retry_later(
         if step is not None:
             _upsert_step(conn, job_id, step)
     return True
-
-
-def release(db: Database, job_id: int, worker_id: str) -> bool:
-    """Give a claimed job back untouched (a worker stopping before it finished)."""
-    with writing(db) as conn:
-        done = conn.execute(_RELEASE, {"id": job_id, "worker": worker_id, "no": False})
-    return bool(done.rowcount == 1)
 
 
 def beat(db: Database, worker_ids: list[str], now: dt.datetime) -> None:

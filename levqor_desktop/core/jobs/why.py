@@ -13,10 +13,10 @@ import datetime as dt
 from sqlalchemy import and_, func, or_, select
 
 from levqor_desktop.core.flags import FlagName
+from levqor_desktop.core.jobs.claims import runnable
 from levqor_desktop.core.jobs.contracts import JobRecord, Reason, WorkerInfo
 from levqor_desktop.core.jobs.recovery import STALE_AFTER_S
 from levqor_desktop.core.jobs.service import JobService
-from levqor_desktop.core.jobs.store import runnable
 from levqor_desktop.core.models.jobs import Job, JobStatus, JobWorker, QueueState
 from levqor_desktop.core.tenancy import Actor
 

@@ -242,13 +242,36 @@ def record_one(engine: Engine, event: NewEvent) -> bool:
     return new
 
 
+def job_run_events(
+    jobs: Iterable[tuple[int, int, int | None, str, int]], at: dt.datetime
+) -> list[NewEvent]:
+    """The job-run events of claimed jobs, given as (id, org_id, user_id, workflow_name,
+    attempts): one per attempt, keyed like :meth:`UsageService.record`'s job runs (jobs
+    without a user are not metered)."""
+    return [
+        NewEvent(
+            org_id,
+            user_id,
+            Metric.JOB_RUNS,
+            1,
+            at,
+            f"job:{job_id}:attempt:{attempts}",
+            workflow=workflow,
+            job_id=job_id,
+        )
+        for job_id, org_id, user_id, workflow, attempts in jobs
+        if user_id is not None
+    ]
+
+
 def pg_job_run_meter(source: str) -> str:
     """PostgreSQL CTE clauses that meter each job a CTE named ``source`` returns as one job
     run (its columns: id, org_id, user_id, workflow_name, attempts), idempotent per job and
     attempt like :meth:`UsageService.record`; parameters ``:now`` and ``:day``.
 
     The jobs' claim adds these to its own statement, so an attempt is claimed and
-    metered in one round trip and one transaction.
+    metered in one round trip and one transaction. Several jobs of one user (a batch
+    claim) add up to one rollup row, in key order like :func:`add_to_rollups`.
     """
     return (
         "_run_event AS (INSERT INTO usage_events (org_id, user_id, metric, amount, connector,"
@@ -257,7 +280,8 @@ def pg_job_run_meter(source: str) -> str:
         f" concat_ws(':', 'job', id, 'attempt', attempts) FROM {source} WHERE user_id IS NOT NULL"
         " ON CONFLICT (idempotency_key) DO NOTHING RETURNING org_id, metric, user_id, amount),"
         " _run_rollup AS (INSERT INTO usage_rollups (org_id, metric, day, user_id, amount)"
-        " SELECT org_id, metric, :day, user_id, amount FROM _run_event"
+        " SELECT org_id, metric, :day, user_id, sum(amount) FROM _run_event"
+        " GROUP BY org_id, metric, user_id ORDER BY org_id, metric, user_id"
         " ON CONFLICT (org_id, metric, day, user_id) DO UPDATE"
         " SET amount = usage_rollups.amount + excluded.amount)"
     )
