@@ -6,11 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from rq import Queue
 from rq.registry import CanceledJobRegistry, FailedJobRegistry, FinishedJobRegistry
 
 from levqor_desktop.app import App, build_app
+from levqor_desktop.core.jobs import rq_worker
+from levqor_desktop.core.jobs.contracts import Services
 from levqor_desktop.core.jobs.rq_backend import RqQueue, rq_queue_name
+from levqor_desktop.core.jobs.rq_worker import LevqorWorker, WorkerContext
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.jobs import JobStatus
 from levqor_desktop.core.tenancy import Actor
@@ -90,3 +94,37 @@ def test_enqueue_while_redis_is_down_is_held_then_dispatched(rq_app: App, redis_
     queue = Queue(rq_queue_name("default"), connection=kit.rq.connection)
     assert queue.job_ids == [str(job.id)]
     assert rq_app.queue_status().state == "ok"
+
+
+def test_the_worker_sends_rqs_worker_heartbeat_at_most_once_a_second(
+    rq_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = redis.Redis.from_url(rq_app.settings.redis_url)
+    context = WorkerContext(
+        rq_app.db, rq_app.jobs_kit.runner, clock=utcnow, services=Services(rq_app)
+    )
+    queue = Queue(rq_queue_name("default"), connection=connection)
+    worker = LevqorWorker([queue], connection=connection, context=context)
+    sent: list[int] = []
+    real_hset = connection.hset
+    monkeypatch.setattr(connection, "hset", lambda *a, **k: sent.append(1) or real_hset(*a, **k))
+    clock = [100.0]
+    monkeypatch.setattr(rq_worker.time, "monotonic", lambda: clock[0])
+    try:
+        worker.heartbeat()
+        assert len(sent) == 1 and connection.ttl(worker.key) > worker.worker_ttl
+        worker.heartbeat()  # within the second, same lifetime: skipped
+        clock[0] += 0.5
+        worker.heartbeat()
+        assert len(sent) == 1
+        worker.heartbeat(worker.worker_ttl + 600)  # a longer lifetime is sent at once
+        assert len(sent) == 2 and connection.ttl(worker.key) > worker.worker_ttl + 500
+        clock[0] += 1.0  # a second later: sent again
+        worker.heartbeat()
+        assert len(sent) == 3
+        with connection.pipeline() as pipe:  # with a job's bookkeeping: always
+            worker.heartbeat(60, pipeline=pipe)
+            assert len(pipe.command_stack) == 3  # HSET and two EXPIREs
+            pipe.execute()
+    finally:
+        connection.delete(worker.key, worker.executions_key)

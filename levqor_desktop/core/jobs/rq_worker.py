@@ -15,6 +15,7 @@ import contextvars
 import logging
 import signal
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -210,14 +211,41 @@ def _database_id(job: RqJob) -> int | None:
         return None
 
 
+#: The least time between two of RQ's worker heartbeats sent on their own.
+HEARTBEAT_EVERY_S = 1.0
+
+
 class LevqorWorker(SimpleWorker):
-    """SimpleWorker with our context for :func:`perform`."""
+    """SimpleWorker with our context for :func:`perform`, and fewer worker heartbeats.
+
+    RQ refreshes the worker's key (HSET and two EXPIREs, three round trips) three
+    times per job outside a pipeline: before and after each dequeue and after each job.
+    With jobs of a few milliseconds that is most of the worker's Redis traffic. Here such
+    a heartbeat is sent when the last one is a second old or asked for a shorter
+    lifetime, so the key never lives shorter than RQ asked minus that second (its TTL is
+    a minute or more), and ``last_heartbeat`` is at most a second old. Heartbeats inside
+    RQ's pipelines (with a job's own bookkeeping) and job heartbeats are unchanged.
+    """
 
     def __init__(self, queues: list[Queue], *, context: WorkerContext, **kwargs: Any) -> None:
         kwargs.setdefault("name", context.worker_id)
         super().__init__(queues, **kwargs)
         self.death_penalty_class = death_penalty()
         self.context = context
+        self._beat_at = -HEARTBEAT_EVERY_S
+        self._beat_ttl = 0
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        ttl = timeout or self.worker_ttl + 60
+        moment = time.monotonic()
+        if (
+            pipeline is None
+            and moment - self._beat_at < HEARTBEAT_EVERY_S
+            and ttl <= self._beat_ttl
+        ):
+            return
+        self._beat_at, self._beat_ttl = moment, ttl
+        super().heartbeat(timeout, pipeline)
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         token = _CONTEXT.set(self.context)
