@@ -146,6 +146,13 @@ def pg_app(home: Path, pg_url: str, keyring_backend: MemoryKeyring) -> Iterator[
 REDIS_LOCK_PREFIX = "levqor-test-db-lock:"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_app(request: pytest.FixtureRequest) -> App:
+    """The same test on the embedded SQLite app and on a PostgreSQL one."""
+    app: App = request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+    return app
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A Redis database index of our own for this session (claimed, flushed, released)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import select, text
 
 from levqor_desktop.app import App
@@ -15,12 +14,6 @@ from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.jobs import Job, JobStatus, JobStep, StepStatus
 from levqor_desktop.core.models.usage import Metric, UsageEvent
 from tests.reliability.jobs_support import NOOP
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_app(request: pytest.FixtureRequest) -> App:
-    app: App = request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
-    return app
 
 
 def _runs(app: App) -> int:
@@ -73,7 +66,9 @@ def test_a_batch_of_ends_skips_a_job_taken_from_the_worker(db_app: App) -> None:
     assert done == [True, False, True]
     with db_app.db.session() as session:
         status = dict(session.execute(select(Job.id, Job.status)).all())
-        steps = dict(session.execute(select(JobStep.job_id, JobStep.output)).all())
+        steps: dict[int, object] = dict(
+            session.execute(select(JobStep.job_id, JobStep.output)).all()
+        )
         owner = session.scalar(select(Job.worker_id).where(Job.id == ids[1]))
     assert status == {
         ids[0]: JobStatus.SUCCEEDED,

@@ -186,12 +186,6 @@ def test_service_on_a_fresh_home_records_nothing_until_used(tmp_path: Path) -> N
         app.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_app(request: pytest.FixtureRequest) -> App:
-    app: App = request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
-    return app
-
-
 def test_the_single_event_fast_path_stores_what_the_orm_path_stores(db_app: App) -> None:
     actor = db_app.actor
     assert actor is not None
