@@ -221,10 +221,11 @@ class LevqorWorker(SimpleWorker):
     RQ refreshes the worker's key (HSET and two EXPIREs, three round trips) three
     times per job outside a pipeline: before and after each dequeue and after each job.
     With jobs of a few milliseconds that is most of the worker's Redis traffic. Here such
-    a heartbeat is sent when the last one is a second old or asked for a shorter
-    lifetime, so the key never lives shorter than RQ asked minus that second (its TTL is
-    a minute or more), and ``last_heartbeat`` is at most a second old. Heartbeats inside
-    RQ's pipelines (with a job's own bookkeeping) and job heartbeats are unchanged.
+    a heartbeat is sent when the last one is a second old or a longer lifetime is asked
+    for than the last one set, so the key never lives shorter than RQ asked minus that
+    second (its TTL is a minute or more), and ``last_heartbeat`` is at most a second
+    old. Heartbeats inside RQ's pipelines (with a job's own bookkeeping) and job
+    heartbeats are unchanged.
     """
 
     def __init__(self, queues: list[Queue], *, context: WorkerContext, **kwargs: Any) -> None:

@@ -29,6 +29,7 @@ from levqor_desktop.core.models.jobs import JobStatus, StepStatus
 from levqor_desktop.core.models.tenancy import Role
 from levqor_desktop.core.models.usage import Metric
 from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.core.usage.records import job_run_key
 from levqor_desktop.core.workflows.actions import ActionCatalog, RunContext
 from levqor_desktop.core.workflows.document import Step, Workflow, parse_workflow
 from levqor_desktop.core.workflows.runner import StepEvent, StepRunner, run_workflow
@@ -131,7 +132,7 @@ class JobRunner:
                 1,
                 workflow=job.workflow_name,
                 job_id=job.id,
-                idempotency_key=f"job:{job.id}:attempt:{job.attempts}",
+                idempotency_key=job_run_key(job.id, job.attempts),
                 durable=False,
             )
         except LevqorError:

@@ -242,6 +242,12 @@ def record_one(engine: Engine, event: NewEvent) -> bool:
     return new
 
 
+def job_run_key(job_id: int, attempt: int) -> str:
+    """The idempotency key of one attempt of a job metered as a job run (the claim's SQL
+    in :func:`pg_job_run_meter` builds the same)."""
+    return f"job:{job_id}:attempt:{attempt}"
+
+
 def job_run_events(
     jobs: Iterable[tuple[int, int, int | None, str, int]], at: dt.datetime
 ) -> list[NewEvent]:
@@ -255,7 +261,7 @@ def job_run_events(
             Metric.JOB_RUNS,
             1,
             at,
-            f"job:{job_id}:attempt:{attempts}",
+            job_run_key(job_id, attempts),
             workflow=workflow,
             job_id=job_id,
         )
