@@ -129,10 +129,11 @@ _CLAIM_ID_PG = driver_sql(_CLAIM_ID_SQL)
 _CLAIM_ID_METERED_PG = driver_sql(
     f"WITH claimed AS ({_CLAIM_ID_SQL}), {pg_job_run_meter('claimed')} SELECT * FROM claimed"
 )
-_MINE = "id = :id AND status = 'running' AND worker_id = :worker"
+#: The guard of every write after a claim: the job is still running and still this worker's.
+MINE = "id = :id AND status = 'running' AND worker_id = :worker"
 _RELEASE = text(
     "UPDATE jobs SET status = 'queued', worker_id = NULL, dispatched = :no, "
-    f"attempts = attempts - 1 WHERE {_MINE}"
+    f"attempts = attempts - 1 WHERE {MINE}"
 ).bindparams(bindparam("no", type_=Boolean()))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Connection, bindparam, select, text, update
 
 from levqor_desktop.core.db import Database
+from levqor_desktop.core.jobs.claims import MINE
 from levqor_desktop.core.jobs.writer import (
     driver_json,
     driver_sql,
@@ -35,9 +36,8 @@ _T = UTCDateTime()
 _DONE_STEPS = text(
     "SELECT step_id, output FROM job_steps WHERE job_id = :id AND status = 'succeeded'"
 ).columns(output=JSON())
-_MINE = "id = :id AND status = 'running' AND worker_id = :worker"
 _TOUCH = (
-    text(f"UPDATE jobs SET heartbeat_at = :now WHERE {_MINE} RETURNING cancel_requested")
+    text(f"UPDATE jobs SET heartbeat_at = :now WHERE {MINE} RETURNING cancel_requested")
     .bindparams(bindparam("now", type_=_T))
     .columns(cancel_requested=Boolean())
 )
@@ -62,7 +62,7 @@ _STEP_SET = (
 #: PostgreSQL: end the job and write its last step in one statement (a data-modifying CTE).
 _FINISH_WITH_STEP_SQL = (
     "WITH f AS (UPDATE jobs SET status = :status, finished_at = :now, heartbeat_at = :now, "
-    f"error = :error WHERE {_MINE} RETURNING id) "
+    f"error = :error WHERE {MINE} RETURNING id) "
     "INSERT INTO job_steps (job_id, step_id, step_index, status, attempts, started_at, "
     "finished_at, output, error) SELECT f.id, :step_id, :step_index, :step_status, "
     ":step_attempts, :started_at, :finished_at, :output, :step_error FROM f "
@@ -71,7 +71,7 @@ _FINISH_WITH_STEP_SQL = (
 _FINISH_WITH_STEP_PG = driver_sql(_FINISH_WITH_STEP_SQL)
 _FINISH_SQL = (
     f"UPDATE jobs SET status = :status, finished_at = :now, heartbeat_at = :now, error = :error "
-    f"WHERE {_MINE}"
+    f"WHERE {MINE}"
 )
 _FINISH = text(_FINISH_SQL).bindparams(bindparam("now", type_=_T))
 _FINISH_PG = driver_sql(_FINISH_SQL)
@@ -84,7 +84,7 @@ _STILL_MINE_PG = text(f"{_STILL_MINE_SQL} ORDER BY id FOR UPDATE").bindparams(
 )
 _RETRY_LATER = text(
     "UPDATE jobs SET status = 'queued', not_before = :when, worker_id = NULL, dispatched = :no, "
-    f"error = :error WHERE {_MINE}"
+    f"error = :error WHERE {MINE}"
 ).bindparams(bindparam("when", type_=_T), bindparam("no", type_=Boolean()))
 
 
