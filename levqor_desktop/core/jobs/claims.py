@@ -131,6 +131,9 @@ _CLAIM_ID_METERED_PG = driver_sql(
 )
 #: The guard of every write after a claim: the job is still running and still this worker's.
 MINE = "id = :id AND status = 'running' AND worker_id = :worker"
+#: Running jobs, with the status written into the SQL: the partial index of running jobs
+#: (``ix_jobs_running_heartbeat``) serves a query only where the planner can see that.
+IS_RUNNING = text("jobs.status = 'running'")
 _RELEASE = text(
     "UPDATE jobs SET status = 'queued', worker_id = NULL, dispatched = :no, "
     f"attempts = attempts - 1 WHERE {MINE}"

@@ -15,12 +15,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 
 from levqor_desktop.core.db import Database
+from levqor_desktop.core.jobs.claims import IS_RUNNING
 from levqor_desktop.core.jobs.contracts import Clock
 from levqor_desktop.core.jobs.heartbeat import forget_workers, this_host
 from levqor_desktop.core.models.jobs import Job, JobStatus, JobWorker
@@ -69,18 +70,25 @@ def dead_local_workers(db: Database) -> set[str]:
     return {wid for wid, pid in rows if not pid_alive(pid)}
 
 
+def abandoned(cutoff: dt.datetime, dead: Collection[str]) -> Select[int, str | None, int, int]:
+    """Running jobs whose heartbeat is older than ``cutoff`` or whose worker is dead.
+
+    The status is written into the SQL (not bound) so the query reads the partial index
+    of running jobs on PostgreSQL's generic plans too.
+    """
+    lost_worker = or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff)
+    if dead:
+        lost_worker = or_(lost_worker, Job.worker_id.in_(sorted(dead)))
+    return select(Job.id, Job.worker_id, Job.attempts, Job.max_attempts).where(
+        IS_RUNNING, lost_worker
+    )
+
+
 def recover(db: Database, now: dt.datetime, *, stale_after_s: float = STALE_AFTER_S) -> Recovered:
     dead = dead_local_workers(db)
     cutoff = now - dt.timedelta(seconds=stale_after_s)
-    lost_worker = or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff)
-    if dead:
-        lost_worker = or_(lost_worker, Job.worker_id.in_(dead))
     with db.session() as session:
-        rows = session.execute(
-            select(Job.id, Job.worker_id, Job.attempts, Job.max_attempts).where(
-                Job.status == JobStatus.RUNNING, lost_worker
-            )
-        ).all()
+        rows = session.execute(abandoned(cutoff, dead)).all()
     requeued: list[int] = []
     failed: list[int] = []
     for job_id, worker_id, attempts, max_attempts in rows:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Connection, bindparam, select, text, update
 
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.jobs.claims import MINE
+from levqor_desktop.core.jobs.claims import IS_RUNNING, MINE
 from levqor_desktop.core.jobs.writer import (
     driver_json,
     driver_sql,
@@ -235,7 +235,7 @@ def beat(db: Database, worker_ids: list[str], now: dt.datetime) -> None:
     """Refresh the heartbeat of every running job held by these workers."""
     if not worker_ids:
         return
-    held = Job.status == JobStatus.RUNNING, Job.worker_id.in_(worker_ids)
+    held = IS_RUNNING, Job.worker_id.in_(worker_ids)
     if db.is_sqlite:
         stmt = update(Job).where(*held)
     else:

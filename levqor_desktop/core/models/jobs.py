@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,6 +53,11 @@ def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
     return Enum(
         cls, name=name, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
     )
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both dialects."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 class Job(CreatedAt, Base):
@@ -99,10 +105,23 @@ class Job(CreatedAt, Base):
     __table_args__ = (
         # Claiming: the oldest, most urgent queued job of a backend, in the claim's order
         # (priority descending, then id), so a claim reads no more rows than it takes.
-        Index("ix_jobs_claim", "status", "backend", priority.desc(), "id"),
-        Index("ix_jobs_status_heartbeat", "status", "heartbeat_at"),
+        # Partial indexes hold only the rows their queries look for (queued jobs, running
+        # jobs, retries): a job's state changes touch fewer indexes, and the indexes stay
+        # as small as the queue rather than growing with the history. They still lead
+        # with the status, so SQLite's planner picks them without table statistics.
+        Index(
+            "ix_jobs_claim",
+            "status",
+            "backend",
+            priority.desc(),
+            "id",
+            **_where("status = 'queued'"),
+        ),
+        Index(
+            "ix_jobs_running_heartbeat", "status", "heartbeat_at", **_where("status = 'running'")
+        ),
         Index("ix_jobs_finished_at", "finished_at"),
-        Index("ix_jobs_parent_job_id", "parent_job_id"),
+        Index("ix_jobs_parent_job_id", "parent_job_id", **_where("parent_job_id IS NOT NULL")),
         # Listing and filtering one organization's jobs, newest first.
         Index("ix_jobs_org_id", "org_id", "id"),
         Index("ix_jobs_org_status", "org_id", "status", "id"),
