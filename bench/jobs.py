@@ -10,6 +10,9 @@
    last end recorded by each (process start-up excluded for both). The two alternate
    for ``--rq-rounds`` rounds (bare, levqor, bare, levqor, ...) and the ratio is taken
    of the medians: on a shared machine a single pair can differ 2x from the next.
+   Each round also runs bare RQ with the levqor worker's heartbeat (``QuietHeartbeat``,
+   RQ's worker heartbeat at most once a second): against that, the ratio is what the
+   database record alone costs, apart from the Redis round trips the levqor worker saves.
 3. Enqueue → start latency on an idle local pool (one job at a time), p50/p99.
 
     python bench/jobs.py [--jobs 5000] [--threads 4] [--json]
@@ -194,7 +197,7 @@ def rq_backend(home: Path, pg_url: str, redis_url: str, jobs: int) -> float:
     return rate
 
 
-def bare_rq(redis_url: str, jobs: int) -> float:
+def bare_rq(redis_url: str, jobs: int, *, quiet: bool = False) -> float:
     import redis
     from rq import Queue
     from rq.job import Job as RqJob
@@ -206,10 +209,12 @@ def bare_rq(redis_url: str, jobs: int) -> float:
     # bench.jobs (this module, which holds the no-op) is imported before the worker
     # starts, so its import is not counted in bare RQ's time, as the levqor worker's
     # start-up is not counted in its own.
+    worker = "QuietHeartbeat" if quiet else "SimpleWorker"
     code = (
         "import redis, sys, bench.jobs; from rq import Queue, SimpleWorker;"
+        "from levqor_desktop.core.jobs.rq_worker import QuietHeartbeat;"
         f"c = redis.Redis.from_url({redis_url!r});"
-        f"SimpleWorker([Queue({name!r}, connection=c)], connection=c)"
+        f"{worker}([Queue({name!r}, connection=c)], connection=c)"
         ".work(burst=True, logging_level='WARNING')"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -259,9 +264,10 @@ def main() -> int:
             finally:
                 drop()
             if redis_url:
-                bare_rates, rq_rates = [], []
+                bare_rates, quiet_rates, rq_rates = [], [], []
                 for n in range(args.rq_rounds):
                     bare_rates.append(bare_rq(redis_url, args.jobs))
+                    quiet_rates.append(bare_rq(redis_url, args.jobs, quiet=True))
                     pg_url, drop = _pg_database(admin)
                     try:
                         rq_rates.append(
@@ -270,6 +276,8 @@ def main() -> int:
                     finally:
                         drop()
                 results["bare_rq_rounds"] = bare_rates
+                results["quiet_rq_rounds"] = quiet_rates
+                results["quiet_rq_per_s"] = statistics.median(quiet_rates)
                 results["rq_backend_rounds"] = rq_rates
                 results["bare_rq_per_s"] = statistics.median(bare_rates)
                 results["rq_backend_per_s"] = statistics.median(rq_rates)
@@ -294,13 +302,20 @@ def _report(r: dict[str, Any], *, as_json: bool) -> None:
     if "bare_rq_per_s" in r:
         bare = r["bare_rq_per_s"]
         rounds = ", ".join(
-            f"{b:.0f}/{q:.0f}"
-            for b, q in zip(r["bare_rq_rounds"], r["rq_backend_rounds"], strict=True)
+            f"{b:.0f}/{h:.0f}/{q:.0f}"
+            for b, h, q in zip(
+                r["bare_rq_rounds"], r["quiet_rq_rounds"], r["rq_backend_rounds"], strict=True
+            )
         )
-        print(f"bare RQ / rq backend by round   {rounds} jobs/s")
+        print(f"bare RQ / bare RQ quiet heartbeat / rq backend by round   {rounds} jobs/s")
         print(f"bare RQ SimpleWorker (median)   {bare:8.0f} jobs/s")
+        quiet = r["quiet_rq_per_s"]
+        print(f"bare RQ, quiet heartbeat        {quiet:8.0f} jobs/s")
         rq = r["rq_backend_per_s"]
-        print(f"rq backend (levqor worker)      {rq:8.0f} jobs/s ({rq / bare:.2f}x bare RQ)")
+        print(
+            f"rq backend (levqor worker)      {rq:8.0f} jobs/s ({rq / bare:.2f}x bare RQ, "
+            f"{rq / quiet:.2f}x bare RQ with the same heartbeat)"
+        )
         if "local_sqlite" in r:
             print(
                 f"local SQLite drain / bare RQ     {r['local_sqlite']['drain_per_s'] / bare:.1f}x"
