@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 
 from levqor_desktop.app import build_app
 from levqor_desktop.core import schema
@@ -38,6 +39,37 @@ def test_postgres_models_match_alembic_head(pg_url: str) -> None:
     assert schema.is_at_head(db)
     assert _diff(db) == []
     db.dispose()
+
+
+def _model_collations() -> dict[tuple[str, str], str]:
+    """(table, column) -> the collation the models give it on PostgreSQL."""
+    pg = postgresql.dialect()
+    found = {}
+    for table in Base.metadata.tables.values():
+        for column in table.columns:
+            collation = getattr(column.type.dialect_impl(pg), "collation", None)
+            if collation:
+                found[(table.name, column.name)] = collation
+    return found
+
+
+@pytest.mark.postgres
+def test_postgres_collations_match_the_models(pg_url: str) -> None:
+    # compare_metadata does not compare collations: the revisions that set them are
+    # checked here.
+    db = Database(pg_url)
+    schema.upgrade(db)
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND collation_name IS NOT NULL"
+            )
+        ).all()
+    db.dispose()
+    expected = _model_collations()
+    assert ("jobs", "workflow_name") in expected
+    assert {(t, c): n for t, c, n in rows} == expected
 
 
 def test_sqlite_pragmas(app) -> None:  # type: ignore[no-untyped-def]

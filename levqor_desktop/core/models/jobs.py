@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from levqor_desktop.core.models.base import Base, BigId, CreatedAt, UTCDateTime
+from levqor_desktop.core.models.base import Base, BigId, CreatedAt, UTCDateTime, key_text
 
 
 class JobStatus(enum.StrEnum):
@@ -73,7 +73,7 @@ class Job(CreatedAt, Base):
     workflow_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     workflow_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: The workflow's name, copied for filtering and display without a join.
-    workflow_name: Mapped[str] = mapped_column(String(200))
+    workflow_name: Mapped[str] = mapped_column(key_text(200))
     #: The workflow document itself, for ad-hoc runs (a file run with ``levqor run``).
     document: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -100,7 +100,7 @@ class Job(CreatedAt, Base):
     )
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Idempotency key (the scheduler's "workflow:due time"): one job per key.
-    schedule_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    schedule_key: Mapped[str | None] = mapped_column(key_text(200), nullable=True, unique=True)
 
     __table_args__ = (
         # Claiming: the oldest, most urgent queued job of a backend, in the claim's order

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from levqor_desktop.core.models.base import Base, BigId, CreatedAt, UTCDateTime, utcnow
+from levqor_desktop.core.models.base import Base, BigId, CreatedAt, UTCDateTime, key_text, utcnow
 
 
 class Metric(enum.StrEnum):
@@ -64,7 +64,7 @@ class UsageEvent(Base):
     workflow: Mapped[str | None] = mapped_column(String(200))
     job_id: Mapped[int | None] = mapped_column(BigInteger)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(key_text(200), unique=True)
 
 
 class UsageRollup(Base):
