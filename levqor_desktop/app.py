@@ -125,6 +125,9 @@ class App:
         self.jobs_kit = build_jobs(self)
         self.jobs, self.queue = self.jobs_kit.service, self.jobs_kit.router
         self.background += self.jobs_kit.background
+        # Reservations whose worker died stop counting at expiry; the hourly prune
+        # removes them so the table does not grow.
+        self.jobs_kit.retention.sweeps.append(self.usage.guard.purge_expired)
         #: Keys of the ops HTTP API; the canary (runs after risky changes in CANARY_MODE).
         self.api_keys = ApiKeyService(db)
         self.canary = build_canary(self)

@@ -14,6 +14,7 @@ from levqor_desktop.core.jobs.retention import Retention, database_size
 from levqor_desktop.core.jobs.scheduler import Scheduler, latest_due
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.jobs import Job, JobStatus, JobWorker, ScheduleRun
+from levqor_desktop.core.models.usage import Metric, Period, UsageReservation
 from levqor_desktop.core.models.workflows import WorkflowVersionRow
 from levqor_desktop.core.tenancy import Actor
 from tests.reliability.jobs_support import NOOP
@@ -110,6 +111,24 @@ def test_recovery_requeues_or_fails_jobs_of_dead_or_silent_workers(app: App) -> 
     assert error is not None and error.startswith(f"abandoned: worker {dead}")
     assert dead not in workers
     assert recover(app.db, utcnow()).count == 0
+
+
+def test_the_apps_retention_also_removes_expired_usage_reservations(app: App) -> None:
+    owner = me(app)
+    app.usage.limits.set(owner, Metric.CONNECTOR_CALLS, Period.DAY, 5)
+    app.usage.reserve(owner, Metric.CONNECTOR_CALLS, 1)  # its worker died: never settled
+    live = app.usage.reserve(owner, Metric.CONNECTOR_CALLS, 1)
+    with app.db.session() as session:
+        session.execute(
+            update(UsageReservation)
+            .where(UsageReservation.id != live.row_id)
+            .values(expires_at=utcnow() - dt.timedelta(minutes=1))
+        )
+    pruned = app.jobs_kit.retention.prune()
+    assert pruned.swept == 1
+    with app.db.session() as session:
+        left = session.scalars(select(UsageReservation.id)).all()
+    assert left == [live.row_id]
 
 
 def test_retention_prunes_old_finished_jobs_and_compacts(app: App) -> None:

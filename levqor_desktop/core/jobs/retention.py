@@ -36,6 +36,8 @@ class Pruned:
     compacted: bool
     size_before: int | None
     size_after: int | None
+    #: Rows the other sweeps removed (expired usage reservations, ...).
+    swept: int = 0
 
 
 def database_size(db: Database) -> int | None:
@@ -61,6 +63,9 @@ class Retention:
     ) -> None:  # fmt: skip
         #: True during maintenance: nothing is pruned (a migration copies a still database).
         self.paused = paused
+        #: Other domains' clean-ups run with each prune (the composition root adds them),
+        #: each returning how many rows it removed.
+        self.sweeps: list[Callable[[], int]] = []
         self.db = db
         self.clock = clock
         self.days = days
@@ -85,10 +90,13 @@ class Retention:
             if len(ids) < BATCH:
                 break
         self._prune_schedule_runs(cutoff)
+        swept = sum(sweep() for sweep in self.sweeps)
         compacted = bool(self.db.is_sqlite and total >= compact_after and self._compact())
         if total:
             log.info("pruned %d finished jobs older than %g days", total, self.days)
-        return Pruned(total, compacted, before, database_size(self.db))
+        if swept:
+            log.info("removed %d expired rows", swept)
+        return Pruned(total, compacted, before, database_size(self.db), swept)
 
     def _prune_schedule_runs(self, cutoff: dt.datetime) -> None:
         newest = select(func.max(ScheduleRun.id)).group_by(ScheduleRun.workflow_id)
