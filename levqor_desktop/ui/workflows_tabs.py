@@ -12,9 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLayout,
     QListWidget,
@@ -34,6 +32,7 @@ from levqor_desktop.ui.bridge import Bridge
 from levqor_desktop.ui.models.workflows_model import StepResultsModel, VersionHistoryModel
 from levqor_desktop.ui.theme import FAIL, OK
 from levqor_desktop.ui.widgets.json_editor import JsonEditor
+from levqor_desktop.ui.widgets.tables import row_table
 from levqor_desktop.ui.workflows_live import TestRunController
 
 __all__ = [
@@ -76,16 +75,9 @@ def column(*parts: QWidget | QLayout) -> QWidget:
 
 
 def make_table(model: Any) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().setVisible(False)
-    view.setWordWrap(False)
+    """A row table with rows as high as the text needs."""
+    view = row_table(model, stretch="last")
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     return view
 
 

@@ -15,11 +15,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -30,20 +28,9 @@ from levqor_desktop.ui.canary_dialogs import ApiKeysDialog, DeploymentDialog
 from levqor_desktop.ui.canary_models import VERDICT_COLOUR, ChecksModel, HistoryModel
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.theme import MUTED
+from levqor_desktop.ui.widgets.tables import row_table
 
 HISTORY_LIMIT = 100
-
-
-def _table(model: Any) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.setWordWrap(False)
-    return view
 
 
 class CanaryPanel(Panel):
@@ -85,7 +72,7 @@ class CanaryPanel(Panel):
         self.detail.setStyleSheet(f"color: {MUTED};")
 
         self.checks = ChecksModel(list(CHECKS))
-        self.checks_view = _table(self.checks)
+        self.checks_view = row_table(self.checks, stretch="last", alternate=True)
 
         self.rollback = QLabel("CANARY_MODE: …")
         self.rollback.setWordWrap(True)
@@ -98,7 +85,7 @@ class CanaryPanel(Panel):
         rollback_row.addWidget(self.revert_button)
 
         self.history = HistoryModel()
-        self.history_view = _table(self.history)
+        self.history_view = row_table(self.history, stretch="last", alternate=True)
         self.history_view.doubleClicked.connect(self.show_history_run)
         history_box = QGroupBox("History (double-click a run to show its checks)")
         QVBoxLayout(history_box).addWidget(self.history_view)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +29,7 @@ from levqor_desktop.ui.bridge import Poller
 from levqor_desktop.ui.models.flags_model import FlagAuditModel, FlagsModel
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.theme import FAIL
+from levqor_desktop.ui.widgets.tables import row_table
 
 REFRESH_MS = 5000
 HISTORY_ROWS = 500
@@ -81,13 +80,13 @@ class FlagsPanel(Panel):
         self.file_banner.hide()
 
         self.flags_model = FlagsModel()
-        self.flags_table = _table(self.flags_model)
+        self.flags_table = row_table(self.flags_model)
         self.flags_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.flags_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.flags_table.doubleClicked.connect(lambda _i: self.toggle_selected())
 
         self.audit_model = FlagAuditModel()
-        self.audit_table = _table(self.audit_model)
+        self.audit_table = row_table(self.audit_model)
         self.audit_table.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
         self.audit_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.undo_button = QPushButton("Undo selected change")
@@ -285,15 +284,3 @@ class FlagsPanel(Panel):
     def _reason_dialog(self, title: str, label: str) -> str | None:
         text, ok = QInputDialog.getText(self, title, label)
         return text if ok else None
-
-
-def _table(model: FlagsModel | FlagAuditModel) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().hide()
-    table.setWordWrap(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    return table

@@ -12,21 +12,18 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,9 +33,10 @@ from levqor_desktop.core.orgs import MemberView, OrgView
 from levqor_desktop.core.permissions import Permission
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.ui.actor_selector import gate
-from levqor_desktop.ui.models.organizations_model import RowsModel, members_model, orgs_model
+from levqor_desktop.ui.models.organizations_model import members_model, orgs_model
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.theme import MUTED
+from levqor_desktop.ui.widgets.tables import row_table
 
 FLAG_OFF = "MULTI_TENANT_ENABLED is off: there is only the default organization"
 
@@ -56,18 +54,6 @@ class NewMember:
     email: str
     name: str
     role: Role
-
-
-def _table(model: RowsModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    return view
 
 
 class OrganizationsPanel(Panel):
@@ -101,11 +87,11 @@ class OrganizationsPanel(Panel):
             header.addWidget(button)
 
         self.orgs_model = orgs_model()
-        self.orgs_table = _table(self.orgs_model)
+        self.orgs_table = row_table(self.orgs_model, stretch=0)
         self.orgs_table.selectionModel().selectionChanged.connect(lambda *_: self._show_members())
 
         self.members_model = members_model()
-        self.members_table = _table(self.members_model)
+        self.members_table = row_table(self.members_model, stretch=0)
         self.members_table.selectionModel().selectionChanged.connect(lambda *_: self._gate())
         self.add_button = QPushButton("Add member…")
         self.add_button.clicked.connect(self.add_member)

@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -24,7 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +37,7 @@ from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.queue_job_view import JobView
 from levqor_desktop.ui.queue_models import DepthModel, WorkersModel
 from levqor_desktop.ui.theme import FAIL, OK, WARN
+from levqor_desktop.ui.widgets.tables import row_table
 
 SNAPSHOT_MS = 1000
 JOBS_MS = 2000
@@ -53,17 +51,6 @@ class QueueSnapshot:
     workers: list[WorkerInfo]
     pool_size: int | None
     database_bytes: int | None
-
-
-def _table(model: Any) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.verticalHeader().hide()
-    view.verticalHeader().setDefaultSectionSize(22)
-    view.setAlternatingRowColors(True)
-    return view
 
 
 class QueuePanel(Panel):
@@ -105,8 +92,8 @@ class QueuePanel(Panel):
 
         self.depth_model = DepthModel()
         self.workers_model = WorkersModel()
-        self.depth_view = _table(self.depth_model)
-        self.workers_view = _table(self.workers_model)
+        self.depth_view = row_table(self.depth_model, fit=False, alternate=True, row_height=22)
+        self.workers_view = row_table(self.workers_model, fit=False, alternate=True, row_height=22)
         for view in (self.depth_view, self.workers_view):
             view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
             view.horizontalHeader().setDefaultSectionSize(80)
@@ -139,7 +126,7 @@ class QueuePanel(Panel):
         self.jobs_model.rowsInserted.connect(self._count_changed)
         self.jobs_model.rowsRemoved.connect(self._count_changed)
         self.jobs_model.load_failed.connect(self.ctx.show_error)
-        self.jobs_view = _table(self.jobs_model)
+        self.jobs_view = row_table(self.jobs_model, fit=False, alternate=True, row_height=22)
         self.jobs_view.setSortingEnabled(True)
         self.jobs_view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         jobs_header = self.jobs_view.horizontalHeader()

@@ -12,18 +12,15 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -43,26 +40,11 @@ from levqor_desktop.ui.models.usage_model import (
     load_usage,
 )
 from levqor_desktop.ui.panels.base import Panel, PanelContext
+from levqor_desktop.ui.widgets.tables import row_table
 from levqor_desktop.ui.widgets.usage_bars import LimitBars, UsageGraph
 from levqor_desktop.ui.widgets.usage_limit_dialog import LimitDialog, LimitRequest
 
 REFRESH_MS = 5000
-
-
-def _table(model: LimitsModel | TopModel, *, stretch_first: bool = True) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.verticalHeader().hide()
-    view.setWordWrap(False)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    if stretch_first:
-        view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    else:
-        view.horizontalHeader().setStretchLastSection(True)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    return view
 
 
 class UsagePanel(Panel):
@@ -128,10 +110,10 @@ class UsagePanel(Panel):
             ("Top workflows", self.workflows_model),
             ("Top users", self.users_model),
         ):
-            self.tops.addTab(_table(model), title)
+            self.tops.addTab(row_table(model, stretch=0), title)
 
         self.limits_model = LimitsModel()
-        self.limits_table = _table(self.limits_model, stretch_first=False)
+        self.limits_table = row_table(self.limits_model, stretch="last")
         self.limits_table.selectionModel().selectionChanged.connect(lambda *_: self._gate())
         self.limits_table.doubleClicked.connect(lambda _i: self.edit_limit())
         self.add_button = QPushButton("Add limit…")
