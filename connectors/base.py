@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from connectors.calls import CallHooks, CallRecord, NullHooks
 from connectors.error_text import readable_errors_hook
 from connectors.errors import ConfigurationError, ConnectorError, InvalidInput, UnexpectedResponse
 from connectors.http import DEFAULT_TIMEOUT, RetryPolicy, build_client, json_body, map_exception
@@ -133,37 +134,6 @@ def action(
         return method
 
     return mark
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """One vendor call, as reported to :meth:`CallHooks.after_call` (never holds inputs)."""
-
-    connector: str
-    action: str
-    outcome: Literal["ok", "error"]
-    error_kind: str | None
-    latency_ms: float
-    status: int | None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    model: str | None = None
-
-
-class CallHooks(Protocol):
-    """The core's view of calls: ``before_call`` may raise to refuse (usage limits)."""
-
-    def before_call(self, connector: str, action: str) -> None: ...
-
-    def after_call(self, record: CallRecord) -> None: ...
-
-
-class NullHooks:
-    def before_call(self, connector: str, action: str) -> None:
-        return None
-
-    def after_call(self, record: CallRecord) -> None:
-        return None
 
 
 @dataclass
