@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from levqor_desktop.app import App
 from levqor_desktop.cli.context import CliContext
@@ -88,11 +88,10 @@ def _run_local(ctx: CliContext, app: App) -> int:
 
 
 def _local_work_left(app: App) -> bool:
-    # Two queries, not one with OR: each reads its own partial index (running, queued).
-    running = select(Job.id).where(Job.backend == "local", IS_RUNNING).limit(1)
-    due = select(Job.id).where(Job.backend == "local", runnable(utcnow())).limit(1)
+    work = or_(IS_RUNNING, runnable(utcnow()))
     with app.db.session() as session:
-        return session.scalar(running) is not None or session.scalar(due) is not None
+        found = session.scalar(select(Job.id).where(Job.backend == "local", work).limit(1))
+    return found is not None
 
 
 def _run_rq(ctx: CliContext, app: App) -> int:
