@@ -43,7 +43,7 @@ def test_whole_batches_hold_the_same_lines_as_rows(
         assert sum(count for _data, count in batches) == rows, plan.table.name
         assert max(count for _data, count in batches) <= batch_rows
         # SQLite joins a batch's lines in no promised order: compare them as a multiset
-        # (a quoted text may hold newlines; both sides split alike).
+        # (escaped text holds no newline byte; both sides split alike).
         data = b"".join(d for d, _count in batches)
         expected = _row_by_row(conn, plan)
         assert sorted(data.split(b"\n")) == sorted(expected.split(b"\n")), plan.table.name

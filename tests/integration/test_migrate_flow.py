@@ -51,7 +51,7 @@ def populated(app: App) -> App:
     return app
 
 
-_quoted = copytext.quoted_line
+_escaped = copytext.escaped_line
 
 
 def test_every_table_moves_and_parity_holds(
@@ -66,15 +66,15 @@ def test_every_table_moves_and_parity_holds(
     assert report.total_rows == sum(t.rows for t in report.tables) > 0
 
     events: list[Progress] = []
-    # Rows whose text holds a COPY separator leave SQLite's line path quoted (below, the
+    # Rows whose text holds a COPY separator leave SQLite's line path escaped (below, the
     # recount proves them equal).
-    quoted: list[bytes] = []
+    escaped: list[bytes] = []
     monkeypatch.setattr(
-        copytext, "quoted_line", lambda values: quoted.append(_quoted(values)) or quoted[-1]
+        copytext, "escaped_line", lambda values: escaped.append(_escaped(values)) or escaped[-1]
     )
     result = app.migrations.migrate(target, events.append)
     assert result["rows"] == report.total_rows
-    assert len(quoted) >= len(SEPARATORS)
+    assert len(escaped) >= len(SEPARATORS)
     # Progress names each table, counts rows up to the total, and reports a rate.
     copy_events = [e for e in events if e.phase == "copy"]
     assert {e.table for e in copy_events} == {t.name for t in data_tables()}

@@ -23,7 +23,13 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
-from levqor_desktop.core.migrate.copytext import OPTIONS, LinePlan, line_plan, row_query
+from levqor_desktop.core.migrate.copytext import (
+    OPTIONS,
+    LinePlan,
+    escape,
+    line_plan,
+    row_query,
+)
 from levqor_desktop.core.migrate.progress import Meter
 from levqor_desktop.core.migrate.tables import TableInfo
 from levqor_desktop.errors import MigrationError
@@ -57,7 +63,9 @@ def line_batches(conn: sqlite3.Connection, plan: LinePlan) -> Iterator[tuple[byt
     found = conn.execute(plan.first, (BATCH_ROWS,)).fetchone()
     while found[2]:
         data, nulls, count, low, high = found
-        if not plan.clean(data, count, nulls):
+        if plan.clean(data, count, nulls):
+            data = escape(data)
+        else:
             data = plan.batch(conn.execute(plan.between, (low, high)).fetchall(), refetch)
         yield data, count
         found = conn.execute(plan.after, (high, BATCH_ROWS)).fetchone()
