@@ -16,7 +16,7 @@ One run, one machine, one server:
 Before each timed phase the server is settled (what earlier phases wrote is vacuumed,
 a checkpoint, no autovacuum running), so no phase pays for another's writes.
 
-Usage: ``.venv/bin/python bench/migration.py [ROWS [ROUNDS]]`` (default 1,000,000 and 3);
+Usage: ``.venv/bin/python bench/migration.py [ROWS [ROUNDS]]`` (default 1,000,000 and 5);
 needs ``LEVQOR_TEST_DATABASE_URL`` (a PostgreSQL admin URL) and ``pgloader`` on PATH.
 """
 
@@ -51,7 +51,7 @@ from levqor_desktop.settings import Settings
 
 TABLES = ("jobs", "usage_events")
 #: Rounds of migrate and of the ceiling (alternating); the ratio is of the medians.
-ROUNDS = 3
+ROUNDS = 5
 BASE = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 

@@ -166,6 +166,49 @@ def test_cancel_leaves_source_untouched_and_rerun_finishes(populated: App, pg_ur
     assert app.migrations.verify(target).ok
 
 
+@pytest.mark.parametrize(("share", "kept"), [(1.0, True), (-1.0, False)])
+def test_partial_indexes_kept_through_the_copy_hold_exactly_their_rows(
+    app: App, pg_url: str, monkeypatch: pytest.MonkeyPatch, share: float, kept: bool
+) -> None:
+    """A sparse partial index stays through the copy (no table scan to rebuild it); kept
+    or rebuilt, it ends up holding exactly the rows of its condition."""
+    populate(app.db, rows_per_table=30)
+    app.db.dispose()
+    jobs = next(t for t in data_tables() if t.name == "jobs")
+    names = frozenset(name for name, _condition in jobs.partial_indexes)
+    assert names
+    monkeypatch.setattr(copy, "REBUILD_INDEXES_ROWS", 0)
+    monkeypatch.setattr(copy, "SPARSE_SHARE", share)  # 1.0: every one sparse; -1: none
+    kept_by_table: dict[str, frozenset[str]] = {}
+    drop = copy._drop_indexes
+
+    def spy(pg: psycopg.Connection[object], table: str, keep: frozenset[str]) -> list[str]:
+        kept_by_table[table] = keep
+        return drop(pg, table, keep)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(copy, "_drop_indexes", spy)
+    app.migrations.migrate(Target.parse(pg_url), backup=False)
+    assert kept_by_table["jobs"] == (names if kept else frozenset())
+
+    with sqlite3.connect(app.settings.sqlite_path) as conn:
+        expected = {
+            name: conn.execute(f"SELECT count(*) FROM jobs WHERE {condition}").fetchone()[0]
+            for name, condition in jobs.partial_indexes
+        }
+    assert all(expected.values()), expected  # each index has rows to hold
+    with psycopg.connect(pg_url, autocommit=True) as pg:
+        pg.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+        pg.execute("SET enable_seqscan = off")
+        for name, condition in jobs.partial_indexes:
+            # Every row of the condition is in the index (amcheck reads the table) ...
+            pg.execute("SELECT bt_index_check(%s::regclass, true)", (name,))
+            # ... and a count through the index finds those rows and no others.
+            query = f"SELECT count(*) FROM jobs WHERE {condition}"
+            assert name in str(pg.execute(f"EXPLAIN {query}").fetchall())
+            assert pg.execute(query).fetchone() == (expected[name],)
+    assert app.migrations.verify(Target.parse(pg_url), record=False).ok
+
+
 def test_completed_copy_is_redone_but_live_target_is_refused(populated: App, pg_url: str) -> None:
     app = populated
     target = Target.parse(pg_url)

@@ -28,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     Uuid,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.types import BigInteger, SmallInteger, TypeEngine
 
 import levqor_desktop.core.models as models
@@ -82,6 +83,8 @@ class TableInfo:
     name: str
     columns: tuple[ColumnInfo, ...]
     pk: tuple[ColumnInfo, ...]
+    #: Partial indexes as (name, condition in SQLite's SQL), from the models.
+    partial_indexes: tuple[tuple[str, str], ...] = ()
 
     @property
     def quoted(self) -> str:
@@ -178,7 +181,12 @@ def describe(table: Table) -> TableInfo:
     if not pk_cols:
         # No key: order by every column so both sides still stream in the same order.
         pk_cols = tuple(columns)
-    return TableInfo(table.name, tuple(columns), pk_cols)
+    partial = tuple(
+        (str(index.name), str(where.compile(dialect=sqlite.dialect())))
+        for index in sorted(table.indexes, key=lambda i: str(i.name))
+        if (where := index.dialect_options["sqlite"].get("where")) is not None
+    )
+    return TableInfo(table.name, tuple(columns), pk_cols, partial)
 
 
 @cache
