@@ -329,8 +329,12 @@ def sparse_indexes(src: sqlite3.Connection, table: TableInfo, total: int) -> fro
     """
     keep = set()
     for name, condition in table.partial_indexes:
-        count = src.execute(f"SELECT count(*) FROM {table.quoted} WHERE {condition}").fetchone()
-        if count[0] <= total * SPARSE_SHARE:
+        query = f"SELECT count(*) FROM {table.quoted} WHERE {condition}"
+        try:
+            count = src.execute(query).fetchone()[0]
+        except sqlite3.Error:
+            continue  # a condition SQLite cannot count: rebuilt like any other index
+        if count <= total * SPARSE_SHARE:
             keep.add(name)
     return frozenset(keep)
 

@@ -182,7 +182,10 @@ def describe(table: Table) -> TableInfo:
         # No key: order by every column so both sides still stream in the same order.
         pk_cols = tuple(columns)
     partial = tuple(
-        (str(index.name), str(where.compile(dialect=sqlite.dialect())))
+        (
+            str(index.name),
+            str(where.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})),
+        )
         for index in sorted(table.indexes, key=lambda i: str(i.name))
         if (where := index.dialect_options["sqlite"].get("where")) is not None
     )
