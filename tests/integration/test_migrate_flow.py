@@ -23,6 +23,7 @@ from levqor_desktop.core.migrate import (
     Target,
     copy,
     copytext,
+    indexes,
     parallel,
 )
 from levqor_desktop.core.migrate.tables import Kind, data_tables
@@ -178,15 +179,15 @@ def test_partial_indexes_kept_through_the_copy_hold_exactly_their_rows(
     names = frozenset(name for name, _condition in jobs.partial_indexes)
     assert names
     monkeypatch.setattr(copy, "REBUILD_INDEXES_ROWS", 0)
-    monkeypatch.setattr(copy, "SPARSE_SHARE", share)  # 1.0: every one sparse; -1: none
+    monkeypatch.setattr(indexes, "SPARSE_SHARE", share)  # 1.0: every one sparse; -1: none
     kept_by_table: dict[str, frozenset[str]] = {}
-    drop = copy._drop_indexes
+    drop = indexes.drop_for_copy
 
     def spy(pg: psycopg.Connection[object], table: str, keep: frozenset[str]) -> list[str]:
         kept_by_table[table] = keep
         return drop(pg, table, keep)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(copy, "_drop_indexes", spy)
+    monkeypatch.setattr(indexes, "drop_for_copy", spy)
     app.migrations.migrate(Target.parse(pg_url), backup=False)
     assert kept_by_table["jobs"] == (names if kept else frozenset())
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, text
 
-from levqor_desktop.core.migrate import copy
+from levqor_desktop.core.migrate import indexes
 from levqor_desktop.core.migrate.tables import data_tables, describe
 
 
@@ -64,4 +64,4 @@ def test_only_partial_indexes_of_few_rows_stay_and_a_bad_condition_is_rebuilt() 
             ("ix_bad", "no_such_column = 1"),  # SQLite cannot count it: rebuilt
         ),
     )
-    assert copy.sparse_indexes(conn, info, 1_000) == {"ix_open"}
+    assert indexes.sparse_indexes(conn, info, 1_000) == {"ix_open"}
