@@ -251,8 +251,8 @@ def _send_rows(
     meter.advance(table.name, 0, total, 0)
     try:
         pg.execute("BEGIN")
-        # Building an index once over all rows is several times cheaper than
-        # updating it row by row; the DDL is part of this table's transaction.
+        # Indexes dropped now are built over all rows by _finish_table, in this
+        # table's transaction (see :mod:`indexes` for which stay).
         rebuild = []
         if total >= REBUILD_INDEXES_ROWS:
             keep = indexes.sparse_indexes(src, table, total)
