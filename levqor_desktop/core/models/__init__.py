@@ -8,6 +8,7 @@ from levqor_desktop.core.models import connectors as connectors
 from levqor_desktop.core.models import jobs as jobs
 from levqor_desktop.core.models import migrations as migrations
 from levqor_desktop.core.models import observability as observability
+from levqor_desktop.core.models import safety as safety
 from levqor_desktop.core.models import tenancy
 from levqor_desktop.core.models import usage as usage
 from levqor_desktop.core.models import workflows as workflows
