@@ -45,6 +45,7 @@ __all__ = [
     "InputParam",
     "InputType",
     "ManualTrigger",
+    "NodePosition",
     "RetryPolicy",
     "ScheduleTrigger",
     "Step",
@@ -146,6 +147,13 @@ class InputParam(_Model):
         return self
 
 
+class NodePosition(_Model):
+    """Where the canvas draws a step; the runner ignores it."""
+
+    x: float = 0.0
+    y: float = 0.0
+
+
 class Step(_Model):
     id: str = Field(pattern=STEP_ID, max_length=64)
     uses: str = Field(pattern=USES, max_length=128)
@@ -154,6 +162,11 @@ class Step(_Model):
     if_: str | None = Field(None, alias="if", min_length=1)
     retry: RetryPolicy = RetryPolicy()
     timeout_s: float | None = Field(None, gt=0, le=86400)
+    #: Ids of the steps this one waits for. ``None`` (absent) means "the previous step"
+    #: (today's list order); ``[]`` makes it a root that starts at once.
+    needs: list[str] | None = None
+    #: Canvas layout (position); never read by the runner.
+    ui: NodePosition | None = None
 
 
 class Workflow(_Model):
@@ -163,6 +176,13 @@ class Workflow(_Model):
     trigger: Trigger = ManualTrigger()
     inputs: dict[str, InputParam] = Field(default_factory=dict)
     steps: list[Step] = Field(min_length=1)
+    #: When a step fails: ``stop`` cancels the steps not yet started, ``continue`` lets
+    #: the branches that do not depend on it finish. The job fails either way.
+    on_failure: Literal["stop", "continue"] = "stop"
+    #: Steps of one job that may run at the same time.
+    max_parallel: int = Field(4, ge=1, le=64)
+    #: Canvas view state (zoom, centre); never read by the runner.
+    ui: dict[str, Any] | None = None
 
     @field_validator("inputs")
     @classmethod
