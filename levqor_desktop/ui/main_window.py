@@ -111,6 +111,10 @@ class MainWindow(QMainWindow):
         self.toolbar.setMovable(False)
         self._status_poller: Poller | None = None
         self._canary_notifier: CanaryNotifier | None = None
+        help_menu = self.menuBar().addMenu("&Help")
+        self.error_reporting_action = help_menu.addAction("Error reporting…")
+        self.error_reporting_action.setEnabled(False)  # until the App is ready
+        self.error_reporting_action.triggered.connect(self.open_error_reporting)
 
         # Work that creates Qt's namespace enums (tens of ms) waits for the first paint.
         self._after_paint: list[Callable[[], None]] | None = [self._add_shortcuts]
@@ -154,6 +158,7 @@ class MainWindow(QMainWindow):
 
         self.app = app
         self.banner.hide()
+        self.error_reporting_action.setEnabled(True)
         # Automatic canary outcomes (CANARY_MODE) become tray notifications.
         self._canary_notifier = CanaryNotifier(app, self, self)
         self._status_poller = Poller(
@@ -194,6 +199,7 @@ class MainWindow(QMainWindow):
         self._panels.clear()
         self._current = None
         self.app = None
+        self.error_reporting_action.setEnabled(False)
         self._placeholder.setText("Reconnecting…")
         self.pages.setCurrentIndex(0)
         self.status.set_database_text("Database: reconnecting…")
@@ -257,6 +263,18 @@ class MainWindow(QMainWindow):
 
     def add_toolbar_widget(self, widget: QWidget) -> None:
         self.toolbar.addWidget(widget)
+
+    def open_error_reporting(self) -> None:
+        """Help → Error reporting…: the opt-in Sentry switch."""
+        from PySide6.QtCore import Qt
+
+        from levqor_desktop.ui.error_reporting_dialog import ErrorReportingDialog
+
+        if self.app is None:
+            return
+        dialog = ErrorReportingDialog(self.app.error_reporting, self.bridge, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def show_error(self, exc: BaseException) -> None:
         self.banner.show_text(_describe(exc))

@@ -9,15 +9,11 @@ appear anywhere in what arrives; with reporting off nothing arrives at all.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import logging
-import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +25,7 @@ from levqor_desktop.app import App
 from levqor_desktop.cli.main import main
 from levqor_desktop.core.errorreports import DSN_KEY, scrub_text
 from levqor_desktop.errors import ConfigError
+from tests.helpers.sentry_server import SentryStandIn, running_sentry
 
 SECRET = "Zq7-keyring-Secret-4411"
 SLACK_TOKEN = "xoxb-20240611-PlantedSlackToken99"
@@ -36,90 +33,14 @@ BEARER = "eyJplantedBearerToken.Q29kZXg.sig42"
 EMAIL = "night.operator@example.org"
 JOB_INPUTS = {"customer": "Acme Hidden Merger Plan", "region": "Zeta-North-7"}
 PLANTED = (SECRET, SLACK_TOKEN, BEARER, EMAIL, *JOB_INPUTS.values())
-WAIT_S = 15
 
 log = logging.getLogger("levqor_desktop.tests.reporting")
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes  # decompressed
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _SentryStandIn
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        encoding = self.headers.get("Content-Encoding", "")
-        if encoding == "gzip":
-            raw = gzip.decompress(raw)
-        elif encoding == "br":
-            import brotli  # type: ignore[import-not-found]
-
-            raw = brotli.decompress(raw)
-        self.server.received.put(Received(self.path, dict(self.headers), raw))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *_args: Any) -> None:  # quiet
-        return
-
-
-class _SentryStandIn(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.received: queue.Queue[Received] = queue.Queue()
-
-    @property
-    def dsn(self) -> str:
-        return f"http://publickey4242@127.0.0.1:{self.server_address[1]}/42"
-
-    def next_event(self) -> dict[str, Any]:
-        """The next envelope that holds an event (others, if any, are skipped)."""
-        while True:
-            got = self.received.get(timeout=WAIT_S)
-            assert got.path == "/api/42/envelope/"
-            events = [p for h, p in parse_envelope(got.body) if h.get("type") == "event"]
-            if events:
-                event: dict[str, Any] = json.loads(events[0])
-                event["_raw"] = got.body
-                return event
-
-    def drain(self) -> list[Received]:
-        out = []
-        while not self.received.empty():
-            out.append(self.received.get_nowait())
-        return out
-
-
-def parse_envelope(body: bytes) -> list[tuple[dict[str, Any], bytes]]:
-    """Sentry's envelope: a header line, then items (a header line and a payload)."""
-    _header, _, rest = body.partition(b"\n")
-    items = []
-    while rest.strip():
-        line, _, rest = rest.partition(b"\n")
-        item = json.loads(line)
-        if "length" in item:
-            payload, rest = rest[: item["length"]], rest[item["length"] + 1 :]
-        else:
-            payload, _, rest = rest.partition(b"\n")
-        items.append((item, payload))
-    return items
-
-
 @pytest.fixture
-def sentry() -> Iterator[_SentryStandIn]:
-    server = _SentryStandIn()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def sentry() -> Iterator[SentryStandIn]:
+    with running_sentry() as server:
+        yield server
     # The scope is process-wide: leave no planted user, tags or context to later tests.
     sentry_sdk.get_isolation_scope().clear()
     sentry_sdk.get_current_scope().clear()
@@ -166,7 +87,7 @@ def _assert_clean(event: dict[str, Any]) -> None:
     assert EMAIL.split("@")[0].encode() not in raw
 
 
-def test_off_by_default_nothing_is_sent(app: App, sentry: _SentryStandIn) -> None:
+def test_off_by_default_nothing_is_sent(app: App, sentry: SentryStandIn) -> None:
     reporting = app.error_reporting
     assert not reporting.enabled
     assert not reporting.status().enabled
@@ -198,7 +119,7 @@ def test_off_by_default_nothing_is_sent(app: App, sentry: _SentryStandIn) -> Non
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_envelopes_carry_no_secret_token_email_or_inputs(
-    app: App, sentry: _SentryStandIn, caplog: pytest.LogCaptureFixture
+    app: App, sentry: SentryStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=log.name)  # as configure_logging does: crumbs
     # A connector secret read from the keyring is registered for redaction, as in use.
@@ -248,7 +169,7 @@ def test_scrub_text_drops_quoted_values_and_keeps_words() -> None:
 
 
 def test_cli_enable_status_send_test_disable(
-    sentry: _SentryStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    sentry: SentryStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
     # The opt-in encrypted file keyring: a real keyring backend with no D-Bus needed.
     home = tmp_path / "home"
