@@ -8,13 +8,14 @@ import pytest
 import sentry_sdk
 from PySide6.QtCore import QSettings
 
-from levqor_desktop.app import App, build_app
+from levqor_desktop.app import build_app
 from levqor_desktop.core.errorreports import DSN_KEY
 from levqor_desktop.settings import Settings
 from levqor_desktop.ui.error_reporting_dialog import ErrorReportingDialog
 from levqor_desktop.ui.main_window import MainWindow
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.helpers.sentry_server import SentryStandIn, running_sentry
+from tests.ui.panel_support import started_window
 
 pytestmark = pytest.mark.ui
 
@@ -30,18 +31,9 @@ def sentry() -> Iterator[SentryStandIn]:
 def keyed_window(  # type: ignore[no-untyped-def]
     qtbot, settings: Settings, qsettings: QSettings, keyring_backend: MemoryKeyring
 ) -> Iterator[MainWindow]:
-    def factory() -> App:
-        return build_app(settings, secret_backend=keyring_backend)
-
-    win = MainWindow(factory, settings=qsettings)
-    qtbot.addWidget(win)
-    assert not win.error_reporting_action.isEnabled()
-    with qtbot.waitSignal(win.app_ready, timeout=20_000):
-        win.start()
-    try:
-        yield win
-    finally:
-        win.shutdown()
+    yield from started_window(
+        qtbot, lambda: build_app(settings, secret_backend=keyring_backend), qsettings
+    )
 
 
 def test_turn_on_send_a_test_report_turn_off(  # type: ignore[no-untyped-def]
