@@ -15,7 +15,6 @@ from typing import Any, Protocol, Self
 from levqor_desktop import __version__
 from levqor_desktop.core import schema, tenancy
 from levqor_desktop.core.apikeys import ApiKeyService
-from levqor_desktop.core.canary import build_canary
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
@@ -40,6 +39,7 @@ from levqor_desktop.core.workflows.builtins import BuiltinCatalog
 from levqor_desktop.core.workflows.store import WorkflowStore
 from levqor_desktop.errors import LevqorError
 from levqor_desktop.settings import Settings
+from levqor_desktop.wiring.canary import build_canary
 from levqor_desktop.wiring.connectors import build_connectors
 from levqor_desktop.wiring.jobs import build_jobs
 from levqor_desktop.wiring.metrics import build_metrics, build_sampler, build_server
