@@ -53,7 +53,13 @@ def register(sub: Any) -> None:
         p.add_argument("--yes", "-y", action="store_true", help="do not ask before a bulk action")
         p.add_argument("--json", action="store_true", help="print JSON")
         if name == "retry":
-            p.add_argument("--from-failed-step", action="store_true")
+            how = p.add_mutually_exclusive_group()
+            how.add_argument("--from-failed-step", action="store_true")
+            how.add_argument(
+                "--from-step",
+                metavar="STEP",
+                help="re-run this step and everything downstream of it only",
+            )
             p.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE")
         p.set_defaults(handler=run_action, action=name)
 
@@ -189,6 +195,7 @@ def run_action(ctx: CliContext) -> int:
                         actor,
                         job_id,
                         from_failed_step=args.from_failed_step,
+                        from_step=args.from_step,
                         inputs=inputs,
                         reason=args.reason,
                     )
