@@ -112,21 +112,21 @@ def test_templates_may_only_read_upstream_steps():
         s("right", ["root"]),
         s("join", ["left"]),
     )
-    data["steps"][1] = {"id": "left", "uses": "core.log", "needs": ["root"],
-                        "with": {"message": "{{ steps.root.output }} {{ steps.join.output }}"}}  # fmt: skip
-    data["steps"][3] = {"id": "join", "uses": "core.log", "needs": ["left"],
-                        "with": {"message": "{{ steps.right.output }} {{ steps.root.output }}"}}  # fmt: skip
+    data["steps"][1]["with"]["message"] = "{{ steps.root.output }} {{ steps.join.output }}"
+    data["steps"][3]["with"]["message"] = "{{ steps.right.output }} {{ steps.root.output }}"
     with pytest.raises(WorkflowInvalid) as caught:
         parse_workflow(json.dumps(data, indent=1), catalog=BuiltinCatalog())
     got = {(f.path, f.message) for f in caught.value.faults}
     assert got == {
         (
             "$.steps[1].with.message",
-            "refers to step 'join', which runs later ($.steps[3]): only upstream steps have outputs",
+            "refers to step 'join', which runs later ($.steps[3]): "
+            "only upstream steps have outputs",
         ),
         (
             "$.steps[3].with.message",
-            "refers to step 'right', which is not upstream of 'join': add 'right' to the needs of 'join'",
+            "refers to step 'right', which is not upstream of 'join': "
+            "add 'right' to the needs of 'join'",
         ),
     }
     data["steps"][3]["needs"] = ["left", "right"]

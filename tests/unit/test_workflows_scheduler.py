@@ -86,7 +86,7 @@ def test_fan_in_sees_every_branch_output():
             "uses": "test.echo",
             "needs": ["left", "right"],
             "with": {"tag": "{{ steps.left.output.tag }}+{{ steps.right.output.tag }}"},
-        },  # fmt: skip
+        },
     )
     result = run_workflow(wf, {}, catalog)
     assert result.outputs["join"] == {"tag": "left+right"}
