@@ -26,7 +26,6 @@ import dataclasses
 import datetime as dt
 import heapq
 import queue
-import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -74,10 +73,10 @@ class GraphScheduler:
         self._waiting = {sid: len(self.graph.needs[sid]) for sid in self.graph.ids}
         self._ready: list[int] = []
         self._running: set[str] = set()
-        self._batch: list[StepEvent] = []
+        self._batch: list[tuple[str, Any, dict[str, Any]]] = []  # events not yet emitted
         self._stop: str | None = None  # why nothing more starts
         self._done: queue.SimpleQueue[tuple[str, StepOutcome | BaseException]] = queue.SimpleQueue()
-        self._abort = threading.Event()
+        self._aborted = False  # read by pool steps' cancelled(): a flag, not an Event (cheaper)
         self._pool: ThreadPoolExecutor | None = None
 
     # -- the loop -------------------------------------------------------------------------
@@ -99,11 +98,11 @@ class GraphScheduler:
             self._withhold()
             self._flush(last=False)
         except BaseException:
-            self._abort.set()  # pool steps see cancelled(); their results go nowhere
+            self._aborted = True  # pool steps see cancelled(); their results go nowhere
             raise
         finally:
             if self._pool is not None:
-                self._pool.shutdown(wait=not self._abort.is_set(), cancel_futures=True)
+                self._pool.shutdown(wait=not self._aborted, cancel_futures=True)
         return self.result
 
     def _resume(self) -> None:
@@ -116,7 +115,7 @@ class GraphScheduler:
                     self.result.outputs[sid] = self._outputs[sid]
                 status = "succeeded" if done is not None else "skipped"
                 self._state[sid] = _OK if done is not None else _SKIPPED
-                self._batch.append(self._event(sid, status, resumed=True))
+                self._batch.append((sid, status, {"resumed": True}))
         for sid in list(self._state):
             self._release(sid)
         for sid in self.graph.roots():
@@ -149,8 +148,7 @@ class GraphScheduler:
                 self.workflow.max_parallel, thread_name_prefix=f"step-{self.workflow.name}"
             )
         outer = run.cancelled
-        abort = self._abort
-        run = dataclasses.replace(run, cancelled=lambda: abort.is_set() or outer())
+        run = dataclasses.replace(run, cancelled=lambda: self._aborted or outer())
         scope = self._scope()
 
         def target() -> None:
@@ -169,7 +167,7 @@ class GraphScheduler:
     def _finish(self, sid: str, outcome: StepOutcome) -> None:
         self._running.discard(sid)
         self.result.outcomes[sid] = outcome
-        self._batch.append(self._event(sid, outcome.status, outcome=outcome))
+        self._batch.append((sid, outcome.status, {"outcome": outcome}))
         if outcome.status == "succeeded":
             self._outputs[sid] = outcome.output
             self.result.outputs[sid] = outcome.output or {}
@@ -208,7 +206,7 @@ class GraphScheduler:
             reason = f"upstream failed: step {cause} {how}"
             self._state[sid], self._cause[sid] = _BLOCKED, cause
             self.result.not_run[sid] = reason
-            self._batch.append(self._event(sid, "skipped", reason=reason))
+            self._batch.append((sid, "skipped", {"reason": reason}))
             return True
         if needs and sid in self.graph.explicit and all(self._state[n] == _SKIPPED for n in needs):
             at = self.now()
@@ -217,7 +215,7 @@ class GraphScheduler:
             self.result.outcomes[sid] = outcome
             self._outputs[sid] = None
             self._state[sid] = _SKIPPED
-            self._batch.append(self._event(sid, "skipped", outcome=outcome, reason=reason))
+            self._batch.append((sid, "skipped", {"outcome": outcome, "reason": reason}))
             return True
         heapq.heappush(self._ready, self.graph.position[sid])
         return False
@@ -227,7 +225,7 @@ class GraphScheduler:
         for sid in self.result.order:
             if sid not in self._state:
                 self.result.not_run[sid] = reason
-                self._batch.append(self._event(sid, "canceled", reason=reason))
+                self._batch.append((sid, "canceled", {"reason": reason}))
 
     # -- events ---------------------------------------------------------------------------
 
@@ -237,10 +235,10 @@ class GraphScheduler:
     def _flush(self, *, last: bool) -> None:
         """Emit the events gathered since the last flush; ``last`` on the final outcome."""
         batch, self._batch = self._batch, []
+        final = -1
         if last:
-            for n in range(len(batch) - 1, -1, -1):
-                if batch[n].outcome is not None:
-                    batch[n] = dataclasses.replace(batch[n], last=True)
-                    break
-        for event in batch:
-            self.emit(event)
+            final = max(
+                (n for n, (_, _, extra) in enumerate(batch) if "outcome" in extra), default=-1
+            )
+        for n, (sid, status, extra) in enumerate(batch):
+            self.emit(self._event(sid, status, last=n == final, **extra))
