@@ -6,9 +6,9 @@ as it always did; ``[]`` makes a step a root. Only *explicit* needs carry a skip
 whose explicit needs were all skipped is skipped too, while a list step after a skipped
 one still runs (as it did before graphs).
 
-:func:`graph_of` builds the graph of a validated :class:`Workflow` (ids unique, needs
-known, no cycle: :mod:`.graph_checks` proves that at parse time); :func:`needs_by_index`
-is the tolerant form the checks use on raw JSON data.
+:func:`graph_of` builds the graph of a validated ``Workflow`` (ids unique, needs
+known, no cycle: :mod:`.graph_checks` proves that at parse time); :func:`effective_needs`
+(the same rule on raw JSON) is what the checks use.
 """
 
 from __future__ import annotations
@@ -16,10 +16,22 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:  # the document imports the checks, which import this module
-    from levqor_desktop.core.workflows.document import Workflow
+
+# What the graph reads of a Workflow and its Steps. Protocols, not the document's
+# classes: the document imports the checks, which import this module.
+class StepLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def needs(self) -> list[str] | None: ...
+
+
+class WorkflowLike(Protocol):
+    @property
+    def steps(self) -> Sequence[StepLike]: ...
+
 
 __all__ = ["GraphCycle", "WorkflowGraph", "effective_needs", "find_cycles", "graph_of"]
 
@@ -146,7 +158,7 @@ def effective_needs(position: int, needs: Any, previous: str | None) -> list[str
     return None
 
 
-def graph_of(workflow: Workflow) -> WorkflowGraph:
+def graph_of(workflow: WorkflowLike) -> WorkflowGraph:
     """The graph of a validated workflow."""
     ids = tuple(step.id for step in workflow.steps)
     needs: dict[str, tuple[str, ...]] = {}
