@@ -10,7 +10,8 @@ import pytest
 
 from levqor_desktop.core.workflows import WorkflowInvalid, parse_workflow
 from levqor_desktop.core.workflows.builtins import BuiltinCatalog
-from levqor_desktop.core.workflows.graph import GraphCycle, find_cycles, graph_of
+from levqor_desktop.core.workflows.graph import GraphCycle, GraphInvalid, find_cycles, graph_of
+from levqor_desktop.errors import ValidationError
 
 
 def s(sid: str, needs: list[str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -48,13 +49,18 @@ def test_needs_make_a_fan_out_and_fan_in_ordered_by_list_position_on_ties():
     assert mixed.explicit == frozenset({"b"})
 
 
-def test_order_refuses_a_cycle_in_an_unvalidated_graph():
+def test_an_unvalidated_graph_with_a_cycle_or_an_unknown_need_is_refused():
     wf = parse_workflow(doc(s("a"), s("b")))
-    looped = wf.model_copy(
-        update={"steps": [wf.steps[0].model_copy(update={"needs": ["b"]}), wf.steps[1]]}
-    )
-    with pytest.raises(GraphCycle):
-        graph_of(looped).order()
+
+    def with_needs(needs: list[str]) -> Any:
+        first = wf.steps[0].model_copy(update={"needs": needs})
+        return wf.model_copy(update={"steps": [first, wf.steps[1]]})
+
+    with pytest.raises(GraphCycle, match="the needs of steps a, b form a cycle"):
+        graph_of(with_needs(["b"])).order()
+    with pytest.raises(GraphInvalid, match="step a needs step 'zz', which does not exist"):
+        graph_of(with_needs(["zz"]))
+    assert issubclass(GraphInvalid, ValidationError)
 
 
 def test_find_cycles_names_one_cycle_per_knot_deterministically():

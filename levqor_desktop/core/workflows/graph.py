@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from levqor_desktop.errors import ValidationError
+
 
 # What the graph reads of a Workflow and its Steps. Protocols, not the document's
 # classes: the document imports the checks, which import this module.
@@ -33,11 +35,24 @@ class WorkflowLike(Protocol):
     def steps(self) -> Sequence[StepLike]: ...
 
 
-__all__ = ["GraphCycle", "WorkflowGraph", "effective_needs", "find_cycles", "graph_of"]
+__all__ = [
+    "GraphCycle",
+    "GraphInvalid",
+    "WorkflowGraph",
+    "effective_needs",
+    "find_cycles",
+    "graph_of",
+]
 
 
-class GraphCycle(ValueError):
-    """The needs form a cycle (only for graphs built without validation)."""
+class GraphInvalid(ValidationError):
+    """The needs do not form a DAG (only for a workflow built without validation:
+    :func:`~levqor_desktop.core.workflows.document.parse_workflow` reports these faults
+    with their paths)."""
+
+
+class GraphCycle(GraphInvalid):
+    """The needs form a cycle."""
 
 
 def find_cycles(edges: Mapping[int, Sequence[int]]) -> list[list[int]]:
@@ -124,7 +139,8 @@ class WorkflowGraph:
                 if left[dep] == 0:
                     heapq.heappush(heap, self.position[dep])
         if len(out) != len(self.ids):
-            raise GraphCycle("the steps' needs form a cycle")
+            left_over = ", ".join(sid for sid in self.ids if sid not in set(out))
+            raise GraphCycle(f"the needs of steps {left_over} form a cycle")
         return out
 
     def roots(self) -> list[str]:
@@ -168,6 +184,8 @@ def graph_of(workflow: WorkflowLike) -> WorkflowGraph:
     dependents: dict[str, list[str]] = {sid: [] for sid in ids}
     for sid in ids:
         for need in needs[sid]:
+            if need not in dependents:
+                raise GraphInvalid(f"step {sid} needs step {need!r}, which does not exist")
             dependents[need].append(sid)
     return WorkflowGraph(
         ids=ids,
