@@ -175,22 +175,29 @@ def effective_needs(position: int, needs: Any, previous: str | None) -> list[str
 
 
 def graph_of(workflow: WorkflowLike) -> WorkflowGraph:
-    """The graph of a validated workflow."""
+    """The graph of a validated workflow (one pass: every job run builds one)."""
     ids = tuple(step.id for step in workflow.steps)
-    needs: dict[str, tuple[str, ...]] = {}
-    for n, step in enumerate(workflow.steps):
-        previous = ids[n - 1] if n else None
-        needs[step.id] = tuple(effective_needs(n, step.needs, previous) or ())
     dependents: dict[str, list[str]] = {sid: [] for sid in ids}
-    for sid in ids:
-        for need in needs[sid]:
+    needs: dict[str, tuple[str, ...]] = {}
+    explicit: set[str] = set()
+    previous: str | None = None
+    for step in workflow.steps:
+        sid = step.id
+        if step.needs is None:
+            own: tuple[str, ...] = () if previous is None else (previous,)
+        else:
+            explicit.add(sid)
+            own = tuple(dict.fromkeys(step.needs))
+        for need in own:
             if need not in dependents:
                 raise GraphInvalid(f"step {sid} needs step {need!r}, which does not exist")
             dependents[need].append(sid)
+        needs[sid] = own
+        previous = sid
     return WorkflowGraph(
         ids=ids,
         needs=needs,
-        explicit=frozenset(s.id for s in workflow.steps if s.needs is not None),
+        explicit=frozenset(explicit),
         dependents={sid: tuple(deps) for sid, deps in dependents.items()},
         position={sid: n for n, sid in enumerate(ids)},
     )
