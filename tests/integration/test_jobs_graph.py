@@ -162,5 +162,16 @@ def test_rq_workers_run_graphs(home: Path, pg_url: str, redis_url: str, tmp_path
             "root": StepStatus.SUCCEEDED, "boom": StepStatus.FAILED,
             "other": StepStatus.SUCCEEDED, "other_next": StepStatus.SUCCEEDED,
         }  # fmt: skip
+        # Retry from the failed step on an RQ worker: only boom (and after it) run again.
+        again = app.jobs.retry(me(app), bad.id, from_step="boom")
+        worker = spawn_levqor(["worker", "--burst"], levqor_env(home, **extra), tmp_path / "w2.log")
+        assert worker.wait(timeout=120) == 0, (tmp_path / "w2.log").read_text()
+        old_steps = {s.step_id: s for s in failed.steps}
+        new_steps = {s.step_id: s for s in app.jobs.get(me(app), again.id).steps}
+        assert app.jobs.get(me(app), again.id).status is JobStatus.FAILED
+        for kept in ("root", "other", "other_next"):
+            assert new_steps[kept].finished_at == old_steps[kept].finished_at
+        assert new_steps["boom"].finished_at > old_steps["boom"].finished_at  # ran again
+        assert "after_boom" not in new_steps
     finally:
         app.close()
