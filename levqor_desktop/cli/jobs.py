@@ -54,7 +54,11 @@ def register(sub: Any) -> None:
         p.add_argument("--json", action="store_true", help="print JSON")
         if name == "retry":
             how = p.add_mutually_exclusive_group()
-            how.add_argument("--from-failed-step", action="store_true")
+            how.add_argument(
+                "--from-failed-step",
+                action="store_true",
+                help="keep the steps that succeeded or were skipped, run the rest",
+            )
             how.add_argument(
                 "--from-step",
                 metavar="STEP",
