@@ -1,0 +1,11 @@
+"""The workflow canvas (``BUILDER_ENABLED``): a node editor over the workflow document.
+
+``graph``     the document's graph (needs, upstream, layered layout), no Qt
+``edits``     pure document edits (add, connect, delete, paste, move, rename)
+``faults``    which node or edge a validation fault belongs to
+``items``     node, port and edge items; ``scene`` keeps them in step with a document
+``view``      zoom, pan, fit, keyboard selection, drops from the palette
+``palette``   the searchable action catalog; ``inspector`` the node's form
+``overlay``   the live test-run states; ``editor`` puts it together (undo stack)
+``link``      wires the editor into the Workflows panel
+"""

@@ -1,0 +1,192 @@
+"""The canvas view: zoom (wheel, +/-/0), pan (middle button, scroll bars), fit (F),
+moving the selection between nodes by keyboard (Tab/Shift+Tab, arrows), rubber-band
+selection, and dropping actions dragged from the palette."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsView, QWidget
+
+from levqor_desktop.ui.builder.items import NODE_H, NODE_W
+from levqor_desktop.ui.builder.scene import CanvasScene
+
+__all__ = ["ACTION_MIME", "CanvasView"]
+
+#: The drag payload of a palette entry: the action's ``uses``, UTF-8.
+ACTION_MIME = "application/x-levqor-action"
+ZOOM_STEP, MIN_ZOOM, MAX_ZOOM = 1.15, 0.1, 4.0
+
+_DIRECTIONS = {
+    Qt.Key.Key_Right: (1, 0),
+    Qt.Key.Key_Left: (-1, 0),
+    Qt.Key.Key_Down: (0, 1),
+    Qt.Key.Key_Up: (0, -1),
+}
+
+
+class CanvasView(QGraphicsView):
+    #: (uses, scene position) of an action dropped from the palette.
+    action_dropped = Signal(str, QPointF)
+
+    def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.canvas = scene
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._pan_from: QPointF | None = None
+
+    # -- zoom, pan, fit ------------------------------------------------------------------
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
+        self.scale(target / self.zoom(), target / self.zoom())
+
+    def reset_zoom(self) -> None:
+        self.resetTransform()
+
+    def fit(self) -> None:
+        bounds = self.canvas.itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        if bounds.isEmpty():
+            return
+        self.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.25:  # a small graph stays at a readable size
+            self.zoom_by(1.25 / self.zoom())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(ZOOM_STEP**steps)
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.pan(-delta.x(), -delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None and event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = None
+            self.unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def pan(self, dx: float, dy: float) -> None:
+        """Scroll by (dx, dy) viewport pixels."""
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(dx))
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(dy))
+
+    # -- keyboard --------------------------------------------------------------------------
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab moves between nodes while the canvas has any; Ctrl+Tab leaves it.
+        return False if self.canvas.nodes else super().focusNextPrevChild(next)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, mods = Qt.Key(event.key()), event.modifiers()
+        plain = not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and plain:
+            back = key == Qt.Key.Key_Backtab or bool(mods & Qt.KeyboardModifier.ShiftModifier)
+            self.select_step(-1 if back else 1)
+        elif key in _DIRECTIONS and plain:
+            self.select_towards(*_DIRECTIONS[key])
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal) and plain:
+            self.zoom_by(ZOOM_STEP)
+        elif key == Qt.Key.Key_Minus and plain:
+            self.zoom_by(1 / ZOOM_STEP)
+        elif key == Qt.Key.Key_0 and plain:
+            self.reset_zoom()
+        elif key == Qt.Key.Key_F and plain:
+            self.fit()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def current_key(self) -> str | None:
+        selected = self.canvas.selected_keys()
+        return selected[-1] if selected else None
+
+    def select_step(self, offset: int) -> None:
+        """Select the next (or previous) step in document order."""
+        keys = list(self.canvas.nodes)
+        if not keys:
+            return
+        current = self.current_key()
+        index = keys.index(current) + offset if current in keys else (0 if offset > 0 else -1)
+        self._select(keys[index % len(keys)])
+
+    def select_towards(self, dx: int, dy: int) -> None:
+        """Select the nearest node in the direction (dx, dy) of the current one."""
+        current = self.current_key()
+        if current is None:
+            self.select_step(1)
+            return
+        here = self.canvas.nodes[current].pos()
+        best: tuple[float, str] | None = None
+        for key, node in self.canvas.nodes.items():
+            d = node.pos() - here
+            along = d.x() * dx + d.y() * dy
+            if key == current or along <= 0:
+                continue
+            across = abs(d.x() * dy) + abs(d.y() * dx)
+            score = along / (NODE_W if dx else NODE_H) + 2 * across / (NODE_H if dx else NODE_W)
+            if best is None or score < best[0]:
+                best = (score, key)
+        if best is not None:
+            self._select(best[1])
+
+    def _select(self, key: str) -> None:
+        self.canvas.select_only([key])
+        self.ensureVisible(self.canvas.nodes[key], 40, 40)
+
+    # -- drops from the palette --------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(ACTION_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(ACTION_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        data = event.mimeData()
+        if not data.hasFormat(ACTION_MIME):
+            super().dropEvent(event)
+            return
+        uses = bytes(data.data(ACTION_MIME).data()).decode("utf-8")
+        self.action_dropped.emit(uses, self.mapToScene(event.position().toPoint()))
+        event.acceptProposedAction()

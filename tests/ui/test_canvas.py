@@ -1,0 +1,253 @@
+"""The workflow canvas on its own: building, round trips, undo, paste, faults, layout, keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QLineEdit
+
+from levqor_desktop.core.workflows.actions import CompositeCatalog
+from levqor_desktop.core.workflows.builtins import BuiltinCatalog
+from levqor_desktop.core.workflows.document import Fault, WorkflowInvalid, parse_workflow
+from levqor_desktop.ui.builder.editor import CanvasEditor
+from levqor_desktop.ui.builder.graph import COLUMN, effective_needs, layered_layout
+from levqor_desktop.ui.builder.items import NODE_H, NODE_W
+
+pytestmark = pytest.mark.ui
+
+CATALOG = CompositeCatalog(BuiltinCatalog())
+START = {"name": "fan-out", "trigger": {"type": "manual"}, "steps": []}
+
+
+def text_of(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.fixture
+def canvas(qtbot) -> CanvasEditor:  # type: ignore[no-untyped-def]
+    editor = CanvasEditor(CATALOG)
+    qtbot.addWidget(editor)
+    editor.resize(1200, 700)
+    editor.show()
+    qtbot.waitExposed(editor)
+    editor.reset(START)
+    return editor
+
+
+def set_input(canvas: CanvasEditor, key: str, name: str, text: str) -> None:
+    """Type into the inspector's field, as a user would, and leave it."""
+    canvas.select([key])
+    field = canvas.inspector.fields[name]
+    assert isinstance(field, QLineEdit)
+    field.setText(text)
+    field.editingFinished.emit()
+
+
+def build_fan_out(canvas: CanvasEditor) -> list[str]:
+    """start → (left, right, middle) → join, made through the canvas API."""
+    start = canvas.add_step("core.log", (0, 0))
+    branches = [canvas.add_step("core.transform", (260, y)) for y in (-120, 0, 120)]
+    join = canvas.add_step("core.log", (520, 0))
+    set_input(canvas, start, "message", "go")
+    for branch in branches:
+        assert canvas.connect_steps(start, branch)
+        assert canvas.connect_steps(branch, join)
+        set_input(canvas, branch, "value", f"{{{{ steps.{start}.output }}}}")
+    set_input(canvas, join, "message", "done")
+    return [start, *branches, join]
+
+
+def test_a_five_node_graph_round_trips_through_json_byte_stable(qtbot, canvas):
+    changes: list[dict[str, Any]] = []
+    canvas.document_changed.connect(changes.append)
+    keys = build_fan_out(canvas)
+    assert keys == ["log", "transform", "transform_2", "transform_3", "log_2"]
+    text = text_of(canvas.document())
+    assert changes and text_of(changes[-1]) == text  # what the JSON editor receives
+    workflow = parse_workflow(text, catalog=CATALOG)
+    assert {s.id: s.needs for s in workflow.steps} == {
+        "log": [], "transform": ["log"], "transform_2": ["log"], "transform_3": ["log"],
+        "log_2": ["transform", "transform_2", "transform_3"],
+    }  # fmt: skip
+    assert workflow.step("transform_2").ui is not None
+    assert workflow.step("transform_2").with_ == {"value": "{{ steps.log.output }}"}
+
+    again = CanvasEditor(CATALOG)
+    qtbot.addWidget(again)
+    again.reset(json.loads(text))
+    assert text_of(again.document()) == text
+    assert {k: (p.x(), p.y()) for k, p in again.positions().items()} == {
+        s.id: (s.ui.x, s.ui.y) for s in workflow.steps if s.ui
+    }
+    assert set(again.scene.edge_items) == set(canvas.scene.edge_items)
+    assert len(again.scene.edge_items) == 6
+
+
+def test_the_inspector_completes_only_upstream_outputs(qtbot, canvas):
+    keys = build_fan_out(canvas)
+    canvas.select([keys[4]])
+    assert canvas.inspector.completers[1].choices.stringList() == [
+        "steps.log.output", "steps.transform.output", "steps.transform_2.output",
+        "steps.transform_3.output",
+    ]  # fmt: skip
+    canvas.select([keys[1]])
+    assert canvas.inspector.completers[1].choices.stringList() == ["steps.log.output"]
+    field = canvas.inspector.fields["value"]
+    assert isinstance(field, QLineEdit)
+    field.setText("{{ ste")
+    field.setCursorPosition(6)
+    canvas.inspector.completers[1].insert("steps.log.output")
+    assert field.text() == "{{ steps.log.output }}"
+
+
+def test_undo_and_redo_walk_the_document_back_and_forth(canvas):
+    a = canvas.add_step("core.log", (0, 0))
+    b = canvas.add_step("core.log", (300, 0))
+    canvas.connect_steps(a, b)
+    connected = canvas.document()
+    assert effective_needs(connected)[b] == [a]
+    canvas.undo_stack.undo()
+    assert effective_needs(canvas.document())[b] == []
+    assert (a, b) not in canvas.scene.edge_items
+    canvas.undo_stack.redo()
+    assert canvas.document() == connected
+    assert (a, b) in canvas.scene.edge_items
+    while canvas.undo_stack.canUndo():
+        canvas.undo_stack.undo()
+    assert canvas.document() == START
+    assert canvas.scene.nodes == {}
+
+
+def test_a_cycle_is_refused(canvas):
+    a = canvas.add_step("core.log", (0, 0))
+    b = canvas.add_step("core.log", (300, 0))
+    assert canvas.connect_steps(a, b)
+    before = canvas.document()
+    assert not canvas.connect_steps(b, a)
+    assert canvas.document() == before
+    assert "cycle" in canvas.banner.text()
+
+
+def test_delete_copy_and_paste(canvas):
+    keys = build_fan_out(canvas)
+    canvas.select([keys[0], keys[1]])
+    canvas.copy_selected()
+    pasted = canvas.paste()
+    assert pasted == ["log_3", "transform_4"]
+    needs = effective_needs(canvas.document())
+    assert needs["transform_4"] == ["log_3"]  # the edge inside the copy follows it
+    assert needs["log_3"] == []  # nothing outside the copy is needed
+    assert canvas.scene.selected_keys() == pasted
+    original = canvas.scene.nodes["log"].pos()
+    assert canvas.scene.nodes["log_3"].pos() == original + type(original)(40, 40)
+
+    canvas.select(["transform_2"])
+    canvas.delete_selected()
+    needs = effective_needs(canvas.document())
+    assert "transform_2" not in needs
+    assert needs["log_2"] == ["transform", "transform_3"]
+    edge = canvas.scene.edge_items[("transform", "log_2")]
+    edge.setSelected(True)
+    canvas.delete_selected()
+    assert effective_needs(canvas.document())["log_2"] == ["transform_3"]
+    canvas.undo_stack.undo()
+    canvas.undo_stack.undo()
+    assert effective_needs(canvas.document())["log_2"] == [
+        "transform",
+        "transform_2",
+        "transform_3",
+    ]
+
+
+def test_faults_are_shown_on_their_nodes_and_edges(canvas):
+    document = {
+        "name": "broken",
+        "steps": [
+            {"id": "fetch", "uses": "core.lgo", "with": {}},
+            {"id": "post", "uses": "core.log", "with": {"message": "x"}, "needs": ["fetch"]},
+        ],
+    }
+    canvas.reset(document)
+    with pytest.raises(WorkflowInvalid) as caught:
+        parse_workflow(text_of(document), catalog=CATALOG)
+    # A fault on a need (the graph validator reports these) marks the edge.
+    canvas.set_faults([*caught.value.faults, Fault("$.steps[1].needs[0]", "not allowed here")])
+    fetch, post = canvas.scene.nodes["fetch"], canvas.scene.nodes["post"]
+    assert fetch.faults and "unknown action 'core.lgo'" in fetch.faults[0]
+    assert "unknown action" in fetch.toolTip()
+    assert post.faults == []
+    edge = canvas.scene.edge_items[("fetch", "post")]
+    assert edge.faults == ["not allowed here"]
+    assert "not allowed here" in edge.toolTip()
+    canvas.set_faults([Fault("$.name", "bad name")])
+    assert fetch.faults == [] and edge.faults == []
+    assert "bad name" in canvas.banner.text()
+
+
+def _diamond_and_chain() -> dict[str, Any]:
+    ids = ["a", "b", "c", "d", "e", "f", "g"]
+    needs = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"], "e": [], "f": ["e"], "g": ["d", "f"]}
+    return {"name": "x", "steps": [{"id": i, "uses": "core.log", "needs": needs[i]} for i in ids]}
+
+
+def test_the_layered_layout_respects_layers_and_never_overlaps():
+    document = _diamond_and_chain()
+    positions = layered_layout(document)
+    layer = {key: round(x / COLUMN) for key, (x, _y) in positions.items()}
+    assert layer == {"a": 0, "b": 1, "c": 1, "d": 2, "e": 0, "f": 1, "g": 3}
+    for target, sources in effective_needs(document).items():
+        assert all(layer[s] < layer[target] for s in sources)
+    rects = [QRectF(x, y, NODE_W, NODE_H) for x, y in positions.values()]
+    assert not any(r.intersects(o) for i, r in enumerate(rects) for o in rects[i + 1 :])
+    # Barycentre ordering keeps the chain e→f beside the diamond's lower half.
+    assert positions["f"][1] > positions["b"][1]
+
+
+def test_a_document_without_positions_is_laid_out_and_positions_are_kept_on_edit(canvas):
+    document = _diamond_and_chain()
+    canvas.reset(document)
+    layout = layered_layout(document)
+    assert {k: (p.x(), p.y()) for k, p in canvas.positions().items()} == layout
+    assert canvas.document() == document  # showing it changes nothing
+    canvas.scene.nodes["g"].setPos(900, 40)
+    canvas.scene.nodes_moved.emit({"g": (900.0, 40.0)})
+    steps = {s["id"]: s for s in canvas.document()["steps"]}
+    assert steps["g"]["ui"] == {"x": 900, "y": 40}
+    assert steps["a"]["ui"] == {"x": round(layout["a"][0]), "y": round(layout["a"][1])}
+
+
+def test_keyboard_alone_selects_connects_and_deletes(qtbot, canvas):
+    a = canvas.add_step("core.log", (0, 0))
+    b = canvas.add_step("core.log", (300, 0))
+    canvas.add_step("core.log", (300, 200))
+    canvas.scene.clearSelection()
+    canvas.view.setFocus()
+    qtbot.waitUntil(canvas.view.hasFocus, timeout=2000)
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Tab)
+    assert canvas.scene.selected_keys() == [a]
+    qtbot.keyClick(canvas.view, Qt.Key.Key_C)
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Right)
+    assert canvas.scene.selected_keys() == [b]
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Return)
+    assert effective_needs(canvas.document())[b] == [a]
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Down)
+    assert canvas.scene.selected_keys() == ["log_3"]
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Delete)
+    assert "log_3" not in canvas.scene.nodes
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "log_3" in canvas.scene.nodes
+    zoom = canvas.view.zoom()
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Plus)
+    assert canvas.view.zoom() > zoom
+    # A adds from the palette: search, Enter; the new step follows the selected one.
+    canvas.select([b])
+    qtbot.keyClick(canvas.view, Qt.Key.Key_A)
+    assert canvas.actions_palette.search.hasFocus()
+    qtbot.keyClicks(canvas.actions_palette.search, "delay")
+    assert canvas.actions_palette.visible_actions() == ["core.delay"]
+    qtbot.keyClick(canvas.actions_palette.search, Qt.Key.Key_Return)
+    assert effective_needs(canvas.document())["delay"] == [b]
+    assert canvas.scene.selected_keys() == ["delay"]
