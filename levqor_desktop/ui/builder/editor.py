@@ -128,7 +128,7 @@ class CanvasEditor(QWidget):
         splitter.addWidget(self.actions_palette)
         splitter.addWidget(middle)
         splitter.addWidget(self.inspector)
-        splitter.setSizes([180, 700, 300])
+        splitter.setSizes([190, 760, 300])
         splitter.setStretchFactor(1, 1)
         QVBoxLayout(self).addWidget(splitter)
         self._keys()

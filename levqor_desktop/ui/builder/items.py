@@ -40,6 +40,12 @@ def _palette(widget: QWidget | None) -> QPalette:
     return widget.palette() if widget is not None else QApplication.palette()
 
 
+def node_body(palette: QPalette) -> QColor:
+    """Nodes stand out from the canvas (its window colour) in both themes."""
+    base = palette.color(QPalette.ColorRole.Base)
+    return base.lighter(150) if base.lightness() < 128 else base
+
+
 class PortItem(QGraphicsItem):
     """A node's input (left) or output (right) port; drag from an output to an input."""
 
@@ -138,7 +144,7 @@ class NodeItem(QGraphicsItem):
         else:
             pen = QPen(palette.color(QPalette.ColorRole.Mid), 1.2)
         painter.setPen(pen)
-        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        painter.setBrush(node_body(palette))
         painter.drawRoundedRect(body, 7, 7)
         stripe = QColor(STATUS_COLOURS.get(self.status or "", MUTED if not self.faults else FAIL))
         painter.setPen(Qt.PenStyle.NoPen)
@@ -223,7 +229,9 @@ class EdgeItem(QGraphicsPathItem):
         return self.source.key, self.target.key
 
     def adjust(self) -> None:
-        self.setPath(bezier(self.source.output.centre(), self.target.input.centre()))
+        # End just before the input port, so the arrowhead shows.
+        end = self.target.input.centre() - QPointF(PORT_R + 1, 0)
+        self.setPath(bezier(self.source.output.centre(), end))
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
