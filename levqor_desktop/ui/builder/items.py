@@ -1,4 +1,4 @@
-"""The canvas's graphics items: a step node with its two ports, and a need edge.
+"""The canvas's step nodes and their two ports (edges are in :mod:`.edges`).
 
 Colours come from the widget's palette at paint time (so light and dark themes both
 read well) plus the shared status colours of :mod:`levqor_desktop.ui.theme`. A fault
@@ -7,24 +7,27 @@ turns the outline red and puts its message in the tooltip.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPainterPathStroker, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QPixmapCache
 from PySide6.QtWidgets import (
     QApplication,
     QGraphicsItem,
-    QGraphicsPathItem,
     QStyleOptionGraphicsItem,
     QWidget,
 )
 
 from levqor_desktop.ui.theme import FAIL, MUTED, OK, WARN
 
-__all__ = ["STATUS_COLOURS", "EdgeItem", "NodeItem", "PortItem"]
+if TYPE_CHECKING:
+    from levqor_desktop.ui.builder.edges import EdgeItem
+
+__all__ = ["STATUS_COLOURS", "NodeItem", "PortItem", "ensure_cache_room", "node_body", "palette_of"]
 
 NODE_W, NODE_H = 190.0, 68.0
 PORT_R = 6.0
+CACHE_SCALE = 2
 #: Run states of the live overlay, and how each is drawn.
 STATUS_COLOURS = {
     "queued": MUTED,
@@ -36,7 +39,16 @@ STATUS_COLOURS = {
 }
 
 
-def _palette(widget: QWidget | None) -> QPalette:
+def ensure_cache_room(nodes: int) -> None:
+    """Let Qt's pixmap cache hold every node's picture (its default is 10 MB); it only
+    ever grows the limit, so other users of the cache lose nothing."""
+    per_node_kb = int((NODE_W + 16) * (NODE_H + 8) * CACHE_SCALE**2 * 4 / 1024) + 1
+    wanted = min(256 * 1024, 8 * 1024 + nodes * per_node_kb)
+    if QPixmapCache.cacheLimit() < wanted:
+        QPixmapCache.setCacheLimit(wanted)
+
+
+def palette_of(widget: QWidget | None) -> QPalette:
     return widget.palette() if widget is not None else QApplication.palette()
 
 
@@ -57,6 +69,7 @@ class PortItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("drag to an input port to connect" if output else "input: what this needs")
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
 
     def boundingRect(self) -> QRectF:
         r = PORT_R + 3
@@ -65,13 +78,7 @@ class PortItem(QGraphicsItem):
     def paint(
         self, painter: QPainter, _option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        palette = _palette(widget)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(palette.color(QPalette.ColorRole.Text), 1.2))
-        painter.setBrush(
-            palette.color(QPalette.ColorRole.Highlight if self.output else QPalette.ColorRole.Base)
-        )
-        painter.drawEllipse(QPointF(0, 0), PORT_R, PORT_R)
+        """Drawn by the node (into its cache), so a frame costs one call per node."""
 
     def centre(self) -> QPointF:
         return self.scenePos()
@@ -94,7 +101,10 @@ class NodeItem(QGraphicsItem):
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
             | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
         )
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # Rendered once at CACHE_SCALE times its size and scaled from there: zooming and
+        # panning repaint no text (QPixmapCache must hold them all: see ensure_cache_room).
+        bounds = self.boundingRect().size().toSize() * CACHE_SCALE
+        self.setCacheMode(QGraphicsItem.CacheMode.ItemCoordinateCache, bounds)
         self.input = PortItem(self, output=False)
         self.output = PortItem(self, output=True)
         self._tooltip()
@@ -127,12 +137,13 @@ class NodeItem(QGraphicsItem):
         self.setToolTip("\n".join(lines))
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-4, -4, NODE_W + 8, NODE_H + 8)
+        m = PORT_R + 2
+        return QRectF(-m, -4, NODE_W + 2 * m, NODE_H + 8)
 
     def paint(
         self, painter: QPainter, _option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        palette = _palette(widget)
+        palette = palette_of(widget)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         body = QRectF(0, 0, NODE_W, NODE_H)
         if self.faults:
@@ -152,46 +163,32 @@ class NodeItem(QGraphicsItem):
         painter.drawRoundedRect(QRectF(0, 0, 6, NODE_H), 3, 3)
         text = palette.color(QPalette.ColorRole.Text)
         muted = palette.color(QPalette.ColorRole.PlaceholderText)
-        font = QFont(painter.font())
-        font.setBold(True)
-        painter.setFont(font)
-        painter.setPen(text)
-        inner = QRectF(14, 6, NODE_W - 24, 20)
-        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(
-            inner,
-            flags,
-            painter.fontMetrics().elidedText(
-                self.key, Qt.TextElideMode.ElideRight, int(inner.width())
-            ),
-        )
-        font.setBold(False)
-        painter.setFont(font)
-        painter.setPen(muted)
-        inner.translate(0, 20)
-        painter.drawText(
-            inner,
-            flags,
-            painter.fontMetrics().elidedText(
-                self.uses, Qt.TextElideMode.ElideMiddle, int(inner.width())
-            ),
-        )
-        inner.translate(0, 20)
         if self.faults:
-            painter.setPen(QColor(FAIL))
-            label = f"✗ {self.faults[0]}"
-        elif self.status:
-            painter.setPen(stripe if self.status != "queued" else muted)
-            label = f"● {self.status} {self.detail}".strip()
+            label, colour = f"✗ {self.faults[0]}", QColor(FAIL)
         else:
-            label = ""
-        painter.drawText(
-            inner,
-            flags,
-            painter.fontMetrics().elidedText(
-                label, Qt.TextElideMode.ElideRight, int(inner.width())
-            ),
-        )
+            label = f"● {self.status} {self.detail}".strip() if self.status else ""
+            colour = stripe if self.status not in (None, "queued") else muted
+        font = QFont(painter.font())
+        for n, (line, ink, bold) in enumerate(
+            ((self.key, text, True), (self.uses, muted, False), (label, colour, False))
+        ):
+            font.setBold(bold)
+            painter.setFont(font)
+            painter.setPen(ink)
+            box = QRectF(14, 6 + 20 * n, NODE_W - 24, 20)
+            elided = painter.fontMetrics().elidedText(
+                line, Qt.TextElideMode.ElideRight, int(box.width())
+            )
+            painter.drawText(
+                box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided
+            )
+        painter.setPen(QPen(text, 1.2))
+        for port, fill in (
+            (self.input, QPalette.ColorRole.Base),
+            (self.output, QPalette.ColorRole.Highlight),
+        ):
+            painter.setBrush(palette.color(fill))
+            painter.drawEllipse(port.pos(), PORT_R, PORT_R)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
@@ -200,80 +197,3 @@ class NodeItem(QGraphicsItem):
         elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self.update()
         return super().itemChange(change, value)
-
-
-def bezier(start: QPointF, end: QPointF) -> QPainterPath:
-    """A left-to-right curve from an output port to an input port."""
-    path = QPainterPath(start)
-    bend = max(40.0, abs(end.x() - start.x()) / 2)
-    path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
-    return path
-
-
-class EdgeItem(QGraphicsPathItem):
-    """``target`` needs ``source``; dashed when the need is the implicit list order."""
-
-    def __init__(self, source: NodeItem, target: NodeItem, explicit: bool) -> None:
-        super().__init__()
-        self.source, self.target, self.explicit = source, target, explicit
-        self.faults: list[str] = []
-        self.setZValue(-1)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        source.edges.append(self)
-        target.edges.append(self)
-        self.adjust()
-        self.set_faults([])
-
-    @property
-    def pair(self) -> tuple[str, str]:
-        return self.source.key, self.target.key
-
-    def adjust(self) -> None:
-        # End just before the input port, so the arrowhead shows.
-        end = self.target.input.centre() - QPointF(PORT_R + 1, 0)
-        self.setPath(bezier(self.source.output.centre(), end))
-
-    def shape(self) -> QPainterPath:
-        stroker = QPainterPathStroker()
-        stroker.setWidth(12)  # easy to click, not the area under the curve
-        return stroker.createStroke(self.path())
-
-    def detach(self) -> None:
-        for node in (self.source, self.target):
-            if self in node.edges:
-                node.edges.remove(self)
-
-    def set_faults(self, faults: list[str]) -> None:
-        self.faults = faults
-        label = f"{self.target.key} needs {self.source.key}"
-        if not self.explicit:
-            label += " (list order: no explicit needs)"
-        self.setToolTip("\n".join([label, *(f"✗ {f}" for f in faults)]))
-        self.update()
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        palette = _palette(widget)
-        if self.faults:
-            colour = QColor(FAIL)
-        elif self.isSelected():
-            colour = palette.color(QPalette.ColorRole.Highlight)
-        else:
-            colour = palette.color(QPalette.ColorRole.Text)
-            colour.setAlphaF(0.55)
-        pen = QPen(colour, 3.0 if self.isSelected() or self.faults else 1.8)
-        if not self.explicit:
-            pen.setStyle(Qt.PenStyle.DashLine)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self.path())
-        end = self.path().pointAtPercent(1.0)
-        painter.setBrush(colour)
-        painter.setPen(Qt.PenStyle.NoPen)
-        arrow = QPainterPath(end)
-        arrow.lineTo(end + QPointF(-10, -5))
-        arrow.lineTo(end + QPointF(-10, 5))
-        arrow.closeSubpath()
-        painter.drawPath(arrow)

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
     QGraphicsSceneMouseEvent,
 )
 
+from levqor_desktop.ui.builder.edges import EdgeItem, EdgeLayer, bezier
 from levqor_desktop.ui.builder.graph import edges, step_keys, steps_of
-from levqor_desktop.ui.builder.items import EdgeItem, NodeItem, PortItem, bezier
+from levqor_desktop.ui.builder.items import NodeItem, PortItem, ensure_cache_room
 
 __all__ = ["CanvasScene"]
 
@@ -35,6 +36,8 @@ class CanvasScene(QGraphicsScene):
         super().__init__()
         self.nodes: dict[str, NodeItem] = {}
         self.edge_items: dict[tuple[str, str], EdgeItem] = {}
+        self.edge_layer = EdgeLayer()
+        self.addItem(self.edge_layer)
         self._drag_from: NodeItem | None = None
         self._rubber: QGraphicsPathItem | None = None
         self._pressed_at: dict[str, QPointF] = {}
@@ -46,6 +49,7 @@ class CanvasScene(QGraphicsScene):
     ) -> None:
         """Show ``document``: one node per step at ``positions``, one edge per need."""
         keys = step_keys(document)
+        ensure_cache_room(len(keys))
         for key in set(self.nodes) - set(keys):
             self._remove_node(key)
         for step, key in zip(steps_of(document), keys, strict=True):
@@ -65,7 +69,7 @@ class CanvasScene(QGraphicsScene):
             self.removeItem(edge)
         for (source, target), explicit in wanted.items():
             if (source, target) not in self.edge_items:
-                edge = EdgeItem(self.nodes[source], self.nodes[target], explicit)
+                edge = EdgeItem(self.edge_layer, self.nodes[source], self.nodes[target], explicit)
                 self.edge_items[(source, target)] = edge
                 self.addItem(edge)
 
