@@ -28,6 +28,7 @@ __all__ = ["STATUS_COLOURS", "NodeItem", "PortItem", "ensure_cache_room", "node_
 NODE_W, NODE_H = 190.0, 68.0
 PORT_R = 6.0
 CACHE_SCALE = 2
+_NODE_BOUNDS = QRectF(-PORT_R - 2, -4, NODE_W + 2 * PORT_R + 4, NODE_H + 8)
 #: Run states of the live overlay, and how each is drawn.
 STATUS_COLOURS = {
     "queued": MUTED,
@@ -137,8 +138,7 @@ class NodeItem(QGraphicsItem):
         self.setToolTip("\n".join(lines))
 
     def boundingRect(self) -> QRectF:
-        m = PORT_R + 2
-        return QRectF(-m, -4, NODE_W + 2 * m, NODE_H + 8)
+        return _NODE_BOUNDS
 
     def paint(
         self, painter: QPainter, _option: QStyleOptionGraphicsItem, widget: QWidget | None = None

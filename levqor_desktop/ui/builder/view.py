@@ -116,7 +116,9 @@ class CanvasView(QGraphicsView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key, mods = Qt.Key(event.key()), event.modifiers()
         plain = not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
-        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and plain:
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and not plain:
+            QWidget.focusNextPrevChild(self, key == Qt.Key.Key_Tab)  # Ctrl+Tab leaves the canvas
+        elif key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
             back = key == Qt.Key.Key_Backtab or bool(mods & Qt.KeyboardModifier.ShiftModifier)
             self.select_step(-1 if back else 1)
         elif key in _DIRECTIONS and plain:
