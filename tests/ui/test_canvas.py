@@ -251,3 +251,59 @@ def test_keyboard_alone_selects_connects_and_deletes(qtbot, canvas):
     qtbot.keyClick(canvas.actions_palette.search, Qt.Key.Key_Return)
     assert effective_needs(canvas.document())["delay"] == [b]
     assert canvas.scene.selected_keys() == ["delay"]
+
+
+def test_a_half_typed_document_shows_without_losing_anything(canvas):
+    document = {"name": "x", "steps": [{"uses": "core.log"}, "junk", {"id": "a"}, {"id": "a"}]}
+    canvas.follow(document)
+    assert list(canvas.scene.nodes) == ["#0", "#1", "a", "#3"]
+    assert not canvas.connect_steps("a", "#3")  # no id to write into needs
+    assert not canvas.connect_steps("#0", "a")
+    assert canvas.document() == document
+
+
+def test_an_action_dropped_from_the_palette_becomes_a_step_there(canvas):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QDropEvent
+
+    palette = canvas.actions_palette
+    palette.filter("http")
+    item = palette.list.currentItem()
+    assert item is not None and item.text() == "core.http_request"
+    data = palette.list.mimeData([item])
+    at = QPoint(200, 150)
+    drop = QDropEvent(at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    canvas.view.dropEvent(drop)
+    step = canvas.document()["steps"][-1]
+    scene_at = canvas.view.mapToScene(at)
+    assert step["uses"] == "core.http_request"
+    assert step["ui"] == {"x": round(scene_at.x()), "y": round(scene_at.y())}
+    assert canvas.scene.selected_keys() == [step["id"]]
+
+
+def test_dragging_from_an_output_port_to_an_input_port_connects(qtbot, canvas):
+    a = canvas.add_step("core.log", (0, 0))
+    b = canvas.add_step("core.log", (320, 60))
+    view = canvas.view
+    start = view.mapFromScene(canvas.scene.nodes[a].output.scenePos())
+    end = view.mapFromScene(canvas.scene.nodes[b].input.scenePos())
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(view.viewport(), pos=(start + end) / 2)
+    qtbot.mouseMove(view.viewport(), pos=end)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    assert effective_needs(canvas.document())[b] == [a]
+    assert (a, b) in canvas.scene.edge_items
+
+
+def test_renaming_a_step_in_the_inspector_follows_its_needs_and_templates(canvas):
+    keys = build_fan_out(canvas)
+    canvas.select([keys[0]])
+    canvas.inspector.step_id.setText("kickoff")
+    canvas.inspector.step_id.editingFinished.emit()
+    steps = {s["id"]: s for s in canvas.document()["steps"]}
+    assert "log" not in steps
+    assert steps["transform"]["needs"] == ["kickoff"]
+    assert steps["transform"]["with"] == {"value": "{{ steps.kickoff.output }}"}
+    assert canvas.scene.selected_keys() == ["kickoff"]
+    parse_workflow(text_of(canvas.document()), catalog=CATALOG)  # still valid

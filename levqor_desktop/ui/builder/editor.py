@@ -240,12 +240,8 @@ class CanvasEditor(QWidget):
 
     def connect_steps(self, source: str, target: str) -> bool:
         """``target`` needs ``source``; refused (False) when it would close a cycle."""
-        if (
-            source.startswith("#")
-            or source not in self.scene.nodes
-            or target not in self.scene.nodes
-        ):
-            return False
+        if any(k.startswith("#") or k not in self.scene.nodes for k in (source, target)):
+            return False  # a step without a (unique) id cannot be named in needs
         if would_cycle(source, target, effective_needs(self._document)):
             self._say(f"✗ {target} cannot need {source}: that would make a cycle", error=True)
             return False

@@ -4,7 +4,7 @@ selection, and dropping actions dragged from the palette."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -47,6 +47,14 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPointF | None = None
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The nodes are cached pictures: a new theme must repaint them.
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            for node in self.canvas.nodes.values():
+                node.update()
+            self.canvas.edge_layer.update()
+        super().changeEvent(event)
 
     def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         painter.fillRect(rect, self.palette().window())  # follows the theme
