@@ -82,6 +82,8 @@ def test_a_five_node_graph_round_trips_through_json_byte_stable(qtbot, canvas):
     assert {k: (p.x(), p.y()) for k, p in again.positions().items()} == {
         s.id: (s.ui.x, s.ui.y) for s in workflow.steps if s.ui
     }
+    assert workflow.ui is not None  # the view as of the last edit comes back too
+    assert again.view.zoom() == pytest.approx(workflow.ui["zoom"], abs=0.001)
     assert set(again.scene.edge_items) == set(canvas.scene.edge_items)
     assert len(again.scene.edge_items) == 6
 

@@ -169,7 +169,8 @@ class CanvasEditor(QWidget):
         self.undo_stack.clear()
         self.overlay.states.clear()
         self.apply_document(copy.deepcopy(dict(document)), announce=False)
-        self.view.fit()
+        if not self.view.restore_state(document.get("ui")):
+            self.view.fit()
 
     def forget(self) -> None:
         """The next document that arrives is another workflow: no undo across it."""
@@ -222,6 +223,8 @@ class CanvasEditor(QWidget):
             if isinstance(step, Mapping) and "ui" not in step and key in positions
         }
         after = edits.set_positions(after, unplaced)
+        if after.get("steps"):
+            after["ui"] = self.view.state()  # the view as of the last edit (Workflow.ui)
         if after != self._document:
             self.undo_stack.push(DocumentEdit(self, self.document(), after, text))
 

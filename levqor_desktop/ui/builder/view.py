@@ -4,6 +4,9 @@ selection, and dropping actions dragged from the palette."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
@@ -78,6 +81,25 @@ class CanvasView(QGraphicsView):
         self.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.25:  # a small graph stays at a readable size
             self.zoom_by(1.25 / self.zoom())
+
+    def state(self) -> dict[str, Any]:
+        """Zoom and the scene point at the centre, for the document's ``ui``."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        return {"zoom": round(self.zoom(), 3), "center": [round(centre.x()), round(centre.y())]}
+
+    def restore_state(self, state: Any) -> bool:
+        """Show the view ``state()`` gave; False when ``state`` is not one."""
+        if not isinstance(state, Mapping):
+            return False
+        zoom, centre = state.get("zoom"), state.get("center")
+        if not isinstance(zoom, int | float) or not isinstance(centre, list) or len(centre) != 2:
+            return False
+        if not all(isinstance(c, int | float) for c in centre):
+            return False
+        self.resetTransform()
+        self.zoom_by(float(zoom))
+        self.centerOn(float(centre[0]), float(centre[1]))
+        return True
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120
