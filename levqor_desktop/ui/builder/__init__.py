@@ -7,6 +7,7 @@
 ``scene``     keeps the items in step with a document; port-to-port dragging
 ``view``      zoom, pan, fit, keyboard selection, drops from the palette
 ``palette``   the searchable action catalog; ``inspector`` the node's form
-``overlay``   the live test-run states; ``editor`` puts it together (undo stack)
+``overlay``   the live test-run states; ``commands`` the undo command and shortcuts
+``editor``    puts it together (palette | canvas | inspector, one undo stack)
 ``link``      wires the editor into the Workflows panel
 """

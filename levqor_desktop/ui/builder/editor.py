@@ -1,7 +1,7 @@
 """The canvas editor: palette | canvas | inspector, over one workflow document.
 
 The document (the JSON data) is the only state; the scene shows it. Every change is a
-:class:`DocumentEdit` on a QUndoStack holding the document before and after, so undo
+:class:`~.commands.DocumentEdit` on a QUndoStack holding the document before and after, so undo
 and redo are exact, and each applied change is emitted as ``document_changed`` (the
 panel writes it into the JSON editor). A change made in the JSON editor comes back by
 :meth:`CanvasEditor.follow` and is on the same undo stack.
@@ -16,17 +16,26 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from levqor_desktop.core.workflows.actions import ActionCatalog
 from levqor_desktop.core.workflows.document import Fault, Workflow
 from levqor_desktop.core.workflows.runner import StepEvent
 from levqor_desktop.ui.builder import edits
+from levqor_desktop.ui.builder.commands import DocumentEdit, install_shortcuts, standard
 from levqor_desktop.ui.builder.faults import place_faults
 from levqor_desktop.ui.builder.graph import (
     COLUMN,
@@ -45,30 +54,9 @@ from levqor_desktop.ui.builder.scene import CanvasScene
 from levqor_desktop.ui.builder.view import CanvasView
 from levqor_desktop.ui.theme import FAIL
 
-__all__ = ["CanvasEditor", "DocumentEdit"]
+__all__ = ["CanvasEditor"]
 
 Document = dict[str, Any]
-
-
-def _std(key: QKeySequence.StandardKey) -> list[QKeySequence]:
-    return list(QKeySequence.keyBindings(key))
-
-
-class DocumentEdit(QUndoCommand):
-    """One undoable change: the whole document before and after it."""
-
-    def __init__(self, editor: CanvasEditor, before: Document, after: Document, text: str,
-                 *, announce_first: bool = True) -> None:  # fmt: skip
-        super().__init__(text)
-        self.editor, self.before, self.after = editor, before, after
-        self._announce = announce_first
-
-    def redo(self) -> None:
-        self.editor.apply_document(self.after, announce=self._announce)
-        self._announce = True
-
-    def undo(self) -> None:
-        self.editor.apply_document(self.before, announce=True)
 
 
 class CanvasEditor(QWidget):
@@ -134,30 +122,22 @@ class CanvasEditor(QWidget):
         self._keys()
 
     def _keys(self) -> None:
-        bindings: list[tuple[list[QKeySequence] | list[str], Callable[[], Any]]] = [
-            (
-                [*_std(QKeySequence.StandardKey.Delete), QKeySequence("Backspace")],
-                self.delete_selected,
-            ),
-            (_std(QKeySequence.StandardKey.Copy), self.copy_selected),
-            (_std(QKeySequence.StandardKey.Paste), self.paste),
-            (_std(QKeySequence.StandardKey.Cut), self.cut_selected),
-            (_std(QKeySequence.StandardKey.Undo), self.undo_stack.undo),
-            ([*_std(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")], self.undo_stack.redo),
-            (_std(QKeySequence.StandardKey.SelectAll), lambda: self.select(list(self.scene.nodes))),
+        std = QKeySequence.StandardKey
+        install_shortcuts(self.view, [
+            ([*standard(std.Delete), "Backspace"], self.delete_selected),
+            (standard(std.Copy), self.copy_selected),
+            (standard(std.Paste), self.paste),
+            (standard(std.Cut), self.cut_selected),
+            (standard(std.Undo), self.undo_stack.undo),
+            ([*standard(std.Redo), "Ctrl+Y"], self.undo_stack.redo),
+            (standard(std.SelectAll), lambda: self.select(list(self.scene.nodes))),
             (["C"], self.start_connect),
             (["D"], self.drop_incoming),
             (["A", "N"], self._search_palette),
             (["L"], self.auto_layout),
             (["Return", "Enter"], self._enter),
             (["Escape"], self.cancel_connect),
-        ]
-        for keys, slot in bindings:
-            action = QAction(self.view)
-            action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            action.triggered.connect(slot)
-            self.view.addAction(action)
+        ])  # fmt: skip
 
     # -- the document ---------------------------------------------------------------------
 
@@ -274,8 +254,6 @@ class CanvasEditor(QWidget):
             if key in keys and isinstance(step, Mapping)
         ]
         # The system clipboard gets the steps as JSON too, for pasting elsewhere.
-        from PySide6.QtWidgets import QApplication
-
         QApplication.clipboard().setText(json.dumps(self._clipboard, indent=2, ensure_ascii=False))
 
     def cut_selected(self) -> None:
