@@ -105,3 +105,12 @@ def test_a_test_run_shows_each_node_state_and_its_input_and_output(qtbot, flagge
     # The run's outputs feed the completion of later steps.
     canvas.select(["report"])
     assert "steps.summarise.output.value" in canvas.inspector.completers[1].choices.stringList()
+
+
+def test_a_run_that_cannot_start_leaves_no_node_queued(qtbot, flagged):
+    panel, canvas, _app = flagged
+    panel.test_tab.inputs.setPlainText('{"fail_when_open_over": "lots"}')
+    with qtbot.waitSignal(panel.test_tab.state_changed, timeout=5000):
+        canvas.test_requested.emit()
+    assert "not started" in panel.test_tab.summary.text()
+    assert {node.status for node in canvas.scene.nodes.values()} == {None}

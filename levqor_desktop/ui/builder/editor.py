@@ -1,10 +1,10 @@
 """The canvas editor: palette | canvas | inspector, over one workflow document.
 
 The document (the JSON data) is the only state; the scene shows it. Every change is a
-:class:`~.commands.DocumentEdit` on a QUndoStack holding the document before and after, so undo
-and redo are exact, and each applied change is emitted as ``document_changed`` (the
-panel writes it into the JSON editor). A change made in the JSON editor comes back by
-:meth:`CanvasEditor.follow` and is on the same undo stack.
+:class:`~.commands.DocumentEdit` on a QUndoStack holding the document before and
+after, so undo and redo are exact, and each applied change is emitted as
+``document_changed`` (the panel writes it into the JSON editor). A change made in the
+JSON editor comes back by :meth:`CanvasEditor.follow` and is on the same undo stack.
 
 Keys on the canvas: Tab/Shift+Tab and arrows move the selection; Enter edits the
 node (or ends a connection); C starts a connection from the selected node; D drops
@@ -370,6 +370,12 @@ class CanvasEditor(QWidget):
         self.overlay.begin(self.scene.nodes, workflow, inputs)
         for node in self.scene.nodes.values():
             node.set_status("queued")
+
+    def end_run(self) -> None:
+        """The run is over (or never started): steps still queued did not run."""
+        for key, state in self.overlay.states.items():
+            if state.status == "queued" and key in self.scene.nodes:
+                self.scene.nodes[key].set_status(None)
 
     def apply_event(self, event: StepEvent) -> None:
         state = self.overlay.apply(event)

@@ -41,7 +41,12 @@ def attach_canvas(panel: WorkflowsPanel) -> CanvasEditor:
             return  # the Test run tab says why; nothing starts
         canvas.begin_run(panel.workflow, inputs)
 
+    def run_state_changed() -> None:
+        if not panel.runner.running:
+            canvas.end_run()
+
     panel.validator.validated.connect(validated)
+    panel.test_tab.state_changed.connect(run_state_changed)
     panel.runner.step_event.connect(canvas.apply_event)
     panel.test_button.clicked.connect(begin_run)
     canvas.test_requested.connect(panel.test_button.click)

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from levqor_desktop.core.workflows.document import Workflow
-from levqor_desktop.core.workflows.runner import StepEvent, build_scope, resolve_inputs
+from levqor_desktop.core.workflows.runner import (
+    InputsInvalid,
+    StepEvent,
+    build_scope,
+    resolve_inputs,
+)
 from levqor_desktop.core.workflows.templates import TemplateError, shared_engine
 
 __all__ = ["RunOverlay", "StepRunState"]
@@ -49,8 +54,8 @@ class RunOverlay:
         self._workflow = workflow
         try:
             self._inputs = resolve_inputs(workflow, inputs) if workflow else dict(inputs)
-        except ValueError:
-            self._inputs = dict(inputs)
+        except InputsInvalid:
+            self._inputs = dict(inputs)  # the run will not start; the Test run tab says why
 
     def outputs(self) -> dict[str, Any]:
         return {k: s.output for k, s in self.states.items() if s.status == "succeeded"}
