@@ -235,6 +235,10 @@ def test_keyboard_alone_selects_connects_and_deletes(qtbot, canvas):
     assert canvas.scene.selected_keys() == [b]
     qtbot.keyClick(canvas.view, Qt.Key.Key_Return)
     assert effective_needs(canvas.document())[b] == [a]
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Return)  # Enter again: edit the node's form
+    assert canvas.inspector.step_id.hasFocus()
+    qtbot.keyClick(canvas.inspector.step_id, Qt.Key.Key_Escape)  # and back
+    assert canvas.view.hasFocus()
     qtbot.keyClick(canvas.view, Qt.Key.Key_Down)
     assert canvas.scene.selected_keys() == ["log_3"]
     qtbot.keyClick(canvas.view, Qt.Key.Key_Delete)

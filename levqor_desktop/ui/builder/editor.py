@@ -19,8 +19,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QPointF, Signal
-from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -138,6 +138,11 @@ class CanvasEditor(QWidget):
             (["Return", "Enter"], self._enter),
             (["Escape"], self.cancel_connect),
         ])  # fmt: skip
+        back = QAction(self.inspector)  # Esc in the form returns to the canvas
+        back.setShortcut(QKeySequence("Escape"))
+        back.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        back.triggered.connect(lambda: self.view.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        self.inspector.addAction(back)
 
     # -- the document ---------------------------------------------------------------------
 
