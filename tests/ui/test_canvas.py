@@ -27,7 +27,7 @@ def text_of(document: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def canvas(qtbot) -> CanvasEditor:  # type: ignore[no-untyped-def]
+def canvas(qtbot) -> CanvasEditor:
     editor = CanvasEditor(CATALOG)
     qtbot.addWidget(editor)
     editor.resize(1200, 700)
@@ -77,6 +77,8 @@ def test_a_five_node_graph_round_trips_through_json_byte_stable(qtbot, canvas):
 
     again = CanvasEditor(CATALOG)
     qtbot.addWidget(again)
+    again.resize(1200, 700)
+    again.show()
     again.reset(json.loads(text))
     assert text_of(again.document()) == text
     assert {k: (p.x(), p.y()) for k, p in again.positions().items()} == {

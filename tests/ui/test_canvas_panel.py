@@ -23,7 +23,7 @@ DEMO = resource_path("examples", "offline-transform-demo.json")
 
 
 @pytest.fixture
-def flagged(qtbot, home: Path) -> Iterator[tuple[WorkflowsPanel, CanvasEditor, App]]:  # type: ignore[no-untyped-def]
+def flagged(qtbot, home: Path) -> Iterator[tuple[WorkflowsPanel, CanvasEditor, App]]:
     app = build_app(make_settings(home, BUILDER_ENABLED="1")).start()
     assert app.actor is not None
     app.workflows.import_file(app.actor, DEMO)
@@ -36,8 +36,11 @@ def flagged(qtbot, home: Path) -> Iterator[tuple[WorkflowsPanel, CanvasEditor, A
     with qtbot.waitSignal(panel.list_model.modelReset, timeout=5000):
         panel.on_shown()
     panel.list_view.selectRow(0)
-    qtbot.waitUntil(lambda: "summarise" in panel.canvas.scene.nodes, timeout=5000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: "summarise" in panel.canvas.scene.nodes, timeout=5000)
+    hidden_zoom = panel.canvas.view.zoom()
     panel.tabs.setCurrentWidget(panel.canvas)
+    # Loaded while its tab was hidden: the canvas fits the graph once it is shown.
+    assert panel.canvas.view.zoom() != hidden_zoom
     try:
         yield panel, panel.canvas, app
     finally:

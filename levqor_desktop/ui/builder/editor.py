@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -74,6 +74,7 @@ class CanvasEditor(QWidget):
         self._faults: list[Fault] = []
         self._clipboard: list[Document] = []
         self._connect_from: str | None = None
+        self._view_pending: tuple[Any, bool] = (None, False)
 
         self.scene = CanvasScene()
         self.scene.setParent(self)
@@ -154,8 +155,20 @@ class CanvasEditor(QWidget):
         self.undo_stack.clear()
         self.overlay.states.clear()
         self.apply_document(copy.deepcopy(dict(document)), announce=False)
-        if not self.view.restore_state(document.get("ui")):
+        self._view_pending = document.get("ui"), True
+        if self.isVisible():
+            self._show_view()
+
+    def _show_view(self) -> None:
+        # Fitting needs the viewport's real size: a hidden tab waits until it is shown.
+        state, pending = self._view_pending
+        if pending and not self.view.restore_state(state):
             self.view.fit()
+        self._view_pending = None, False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._show_view()
 
     def forget(self) -> None:
         """The next document that arrives is another workflow: no undo across it."""
