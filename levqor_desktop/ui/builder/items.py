@@ -27,7 +27,6 @@ __all__ = ["STATUS_COLOURS", "NodeItem", "PortItem", "ensure_cache_room", "node_
 
 NODE_W, NODE_H = 190.0, 68.0
 PORT_R = 6.0
-CACHE_SCALE = 2
 _NODE_BOUNDS = QRectF(-PORT_R - 2, -4, NODE_W + 2 * PORT_R + 4, NODE_H + 8)
 #: Run states of the live overlay, and how each is drawn.
 STATUS_COLOURS = {
@@ -43,7 +42,7 @@ STATUS_COLOURS = {
 def ensure_cache_room(nodes: int) -> None:
     """Let Qt's pixmap cache hold every node's picture (its default is 10 MB); it only
     ever grows the limit, so other users of the cache lose nothing."""
-    per_node_kb = int((NODE_W + 16) * (NODE_H + 8) * CACHE_SCALE**2 * 4 / 1024) + 1
+    per_node_kb = int((NODE_W + 16) * (NODE_H + 8) * 4 / 1024) + 1
     wanted = min(256 * 1024, 8 * 1024 + nodes * per_node_kb)
     if QPixmapCache.cacheLimit() < wanted:
         QPixmapCache.setCacheLimit(wanted)
@@ -102,13 +101,21 @@ class NodeItem(QGraphicsItem):
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
             | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
         )
-        # Rendered once at CACHE_SCALE times its size and scaled from there: zooming and
-        # panning repaint no text (QPixmapCache must hold them all: see ensure_cache_room).
-        bounds = self.boundingRect().size().toSize() * CACHE_SCALE
-        self.setCacheMode(QGraphicsItem.CacheMode.ItemCoordinateCache, bounds)
+        self.use_sharp_cache(False)
         self.input = PortItem(self, output=False)
         self.output = PortItem(self, output=True)
         self._tooltip()
+
+    def use_sharp_cache(self, sharp: bool) -> None:
+        """Zoomed out (at most 100 %), the node is rendered once in its own coordinates and
+        scaled: zooming and panning repaint no text (QPixmapCache must hold them all: see
+        ensure_cache_room). Zoomed in, that picture would be blurred, so it is rendered at
+        the screen's resolution instead (few nodes are visible then)."""
+        self.setCacheMode(
+            QGraphicsItem.CacheMode.DeviceCoordinateCache
+            if sharp
+            else QGraphicsItem.CacheMode.ItemCoordinateCache
+        )
 
     def set_content(self, uses: str) -> None:
         if uses != self.uses:

@@ -41,6 +41,14 @@ class CanvasScene(QGraphicsScene):
         self._drag_from: NodeItem | None = None
         self._rubber: QGraphicsPathItem | None = None
         self._pressed_at: dict[str, QPointF] = {}
+        #: Nodes cached at screen resolution (zoomed in) rather than their own.
+        self.sharp = False
+
+    def set_sharp(self, sharp: bool) -> None:
+        if sharp != self.sharp:
+            self.sharp = sharp
+            for node in self.nodes.values():
+                node.use_sharp_cache(sharp)
 
     # -- the document ---------------------------------------------------------------
 
@@ -57,6 +65,7 @@ class CanvasScene(QGraphicsScene):
             node = self.nodes.get(key)
             if node is None:
                 node = self.nodes[key] = NodeItem(key, uses)
+                node.use_sharp_cache(self.sharp)
                 self.addItem(node)
             node.set_content(uses)
             x, y = positions.get(key, (0.0, 0.0))

@@ -27,6 +27,8 @@ __all__ = ["ACTION_MIME", "CanvasView"]
 #: The drag payload of a palette entry: the action's ``uses``, UTF-8.
 ACTION_MIME = "application/x-levqor-action"
 ZOOM_STEP, MIN_ZOOM, MAX_ZOOM = 1.15, 0.1, 4.0
+#: Above this zoom nodes are cached at screen resolution (see NodeItem.use_sharp_cache).
+SHARP_ABOVE = 1.02
 
 _DIRECTIONS = {
     Qt.Key.Key_Right: (1, 0),
@@ -44,6 +46,8 @@ class CanvasView(QGraphicsView):
         super().__init__(scene, parent)
         self.canvas = scene
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        # Zoomed out, nodes are scaled pictures: smooth scaling keeps their text legible.
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
@@ -70,9 +74,14 @@ class CanvasView(QGraphicsView):
     def zoom_by(self, factor: float) -> None:
         target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
         self.scale(target / self.zoom(), target / self.zoom())
+        self._zoomed()
 
     def reset_zoom(self) -> None:
         self.resetTransform()
+        self._zoomed()
+
+    def _zoomed(self) -> None:
+        self.canvas.set_sharp(self.zoom() > SHARP_ABOVE)
 
     def fit(self) -> None:
         bounds = self.canvas.itemsBoundingRect().adjusted(-40, -40, 40, 40)
@@ -81,6 +90,7 @@ class CanvasView(QGraphicsView):
         self.fitInView(bounds, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.25:  # a small graph stays at a readable size
             self.zoom_by(1.25 / self.zoom())
+        self._zoomed()
 
     def state(self) -> dict[str, Any]:
         """Zoom and the scene point at the centre, for the document's ``ui``."""
