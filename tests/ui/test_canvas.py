@@ -315,3 +315,27 @@ def test_renaming_a_step_in_the_inspector_follows_its_needs_and_templates(canvas
     assert steps["transform"]["with"] == {"value": "{{ steps.kickoff.output }}"}
     assert canvas.scene.selected_keys() == ["kickoff"]
     parse_workflow(text_of(canvas.document()), catalog=CATALOG)  # still valid
+
+
+@pytest.mark.parametrize("zoom", [0.8, 1.0, 1.5])
+def test_a_node_is_drawn_at_its_own_size_at_any_zoom(qtbot, canvas, zoom):
+    from PySide6.QtCore import QPointF
+
+    from levqor_desktop.ui.builder.items import node_body
+
+    key = canvas.add_step("core.log", (0, 0))
+    canvas.scene.clearSelection()
+    canvas.view.reset_zoom()
+    canvas.view.zoom_by(zoom)
+    canvas.view.centerOn(canvas.scene.nodes[key])
+    image = canvas.view.viewport().grab().toImage()
+
+    def colour_at(x: float, y: float) -> str:
+        point = canvas.view.mapFromScene(QPointF(x, y))
+        return image.pixelColor(point.x(), point.y()).name()
+
+    body = node_body(canvas.view.palette()).name()
+    background = canvas.view.palette().window().color().name()
+    assert colour_at(NODE_W * 0.6, NODE_H - 6) == body
+    assert colour_at(NODE_W + 20, NODE_H - 6) == background  # right of the node: canvas
+    assert colour_at(NODE_W * 0.6, NODE_H + 10) == background  # below it: canvas
