@@ -332,10 +332,34 @@ def test_a_node_is_drawn_at_its_own_size_at_any_zoom(qtbot, canvas, zoom):
 
     def colour_at(x: float, y: float) -> str:
         point = canvas.view.mapFromScene(QPointF(x, y))
-        return image.pixelColor(point.x(), point.y()).name()
+        return str(image.pixelColor(point.x(), point.y()).name())
 
     body = node_body(canvas.view.palette()).name()
     background = canvas.view.palette().window().color().name()
     assert colour_at(NODE_W * 0.6, NODE_H - 6) == body
     assert colour_at(NODE_W + 20, NODE_H - 6) == background  # right of the node: canvas
     assert colour_at(NODE_W * 0.6, NODE_H + 10) == background  # below it: canvas
+
+
+def test_the_overlay_shows_states_durations_and_why_a_step_did_not_run(canvas):
+    import datetime as dt
+
+    from levqor_desktop.core.workflows.runner import StepEvent, StepOutcome
+
+    keys = build_fan_out(canvas)
+    canvas.begin_run(None, {})
+    assert {canvas.scene.nodes[k].status for k in keys} == {"queued"}
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    failed = StepOutcome("failed", None, "boom", "error", 2, t0, t0 + dt.timedelta(seconds=1.5))
+    canvas.apply_event(StepEvent("log", 0, "core.log", "running"))
+    assert canvas.scene.nodes["log"].status == "running"
+    canvas.apply_event(StepEvent("log", 0, "core.log", "failed", failed))
+    canvas.apply_event(StepEvent("log_2", 4, "core.log", "skipped"))
+    canvas.end_run()
+    node = canvas.scene.nodes["log"]
+    assert (node.status, node.detail) == ("failed", "1.50 s")
+    assert canvas.scene.nodes["log_2"].status == "skipped"
+    assert canvas.scene.nodes["transform"].status is None  # never ran: not left queued
+    canvas.select(["log"])
+    assert "error: boom" in canvas.inspector.run_text.toPlainText()
+    assert "2 attempts" in canvas.inspector.run_text.toPlainText()

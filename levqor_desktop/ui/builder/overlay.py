@@ -65,6 +65,11 @@ class RunOverlay:
         state.status = event.status
         if event.status == "running":
             state.input = self._render_input(event.step_id)
+        # A step that never started (a need failed, the run stopped) says why, when the
+        # runner tells (the graph runner's ``reason``).
+        reason = getattr(event, "reason", None)
+        if event.outcome is None and isinstance(reason, str):
+            state.error = reason
         outcome = event.outcome
         if outcome is not None:
             state.duration_s = outcome.duration_s
