@@ -123,6 +123,7 @@ def test_undo_and_redo_walk_the_document_back_and_forth(canvas):
         canvas.undo_stack.undo()
     assert canvas.document() == START
     assert canvas.scene.nodes == {}
+    assert "press A" in canvas.banner.text()  # an empty canvas says how to start
 
 
 def test_a_cycle_is_refused(canvas):

@@ -377,6 +377,8 @@ class CanvasEditor(QWidget):
         elif self._faults:
             count = len(self._faults)
             self._say(f"✗ {count} fault{'s' * (count != 1)}: hover the red nodes", error=True)
+        elif not self.scene.nodes:
+            self._say("Drag an action here from the palette, or press A to search for one.")
         else:
             self._say("")
 
