@@ -248,6 +248,10 @@ def test_keyboard_alone_selects_connects_and_deletes(qtbot, canvas):
     assert "log_3" not in canvas.scene.nodes
     qtbot.keyClick(canvas.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert "log_3" in canvas.scene.nodes
+    canvas.select(["log_3"])
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert canvas.scene.nodes["log_3"].pos().x() == 320  # Alt+arrow moves the node
+    assert canvas.document()["steps"][2]["ui"]["x"] == 320
     zoom = canvas.view.zoom()
     qtbot.keyClick(canvas.view, Qt.Key.Key_Plus)
     assert canvas.view.zoom() > zoom

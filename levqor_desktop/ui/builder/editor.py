@@ -7,8 +7,9 @@ after, so undo and redo are exact, and each applied change is emitted as
 JSON editor comes back by :meth:`CanvasEditor.follow` and is on the same undo stack.
 
 Keys on the canvas: Tab/Shift+Tab and arrows move the selection; Enter edits the
-node (or ends a connection); C starts a connection from the selected node; D drops
-its incoming edges; Delete removes; A searches the palette; L lays out; F fits;
+node (or ends a connection); Alt+arrows move it; C starts a connection from the
+selected node; D drops its incoming edges; Delete removes; A searches the palette;
+L lays out; F fits;
 +/-/0 zoom; Ctrl+C/V/X, Ctrl+Z/Ctrl+Shift+Z, Ctrl+A.
 """
 
@@ -91,6 +92,7 @@ class CanvasEditor(QWidget):
         self.view.action_dropped.connect(
             lambda uses, at: self._add_and_select(uses, (at.x(), at.y()))
         )
+        self.view.nudge_requested.connect(self._nudge)
         self.actions_palette.chosen.connect(self._palette_chosen)
         self.inspector.step_edited.connect(self._step_edited)
 
@@ -291,6 +293,12 @@ class CanvasEditor(QWidget):
             edits.set_positions(self._document, layered_layout(self._document)), "auto-layout"
         )
         self.view.fit()
+
+    def _nudge(self, dx: float, dy: float) -> None:
+        keys = self.scene.selected_keys()
+        moved = {k: (self.scene.nodes[k].x() + dx, self.scene.nodes[k].y() + dy) for k in keys}
+        if moved:
+            self._edit(edits.set_positions(self._document, moved), "move")
 
     def _step_edited(self, key: str, step: dict[str, Any]) -> None:
         self._edit(edits.replace_step(self._document, key, step), f"edit {key}")

@@ -1,6 +1,6 @@
 """The canvas view: zoom (wheel, +/-/0), pan (middle button, scroll bars), fit (F),
-moving the selection between nodes by keyboard (Tab/Shift+Tab, arrows), rubber-band
-selection, and dropping actions dragged from the palette."""
+moving the selection between nodes by keyboard (Tab/Shift+Tab, arrows) and the nodes
+themselves (Alt+arrows), rubber-band selection, and drops from the palette."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ __all__ = ["ACTION_MIME", "CanvasView"]
 #: The drag payload of a palette entry: the action's ``uses``, UTF-8.
 ACTION_MIME = "application/x-levqor-action"
 ZOOM_STEP, MIN_ZOOM, MAX_ZOOM = 1.15, 0.1, 4.0
+NUDGE = 20.0  # scene units per Alt+arrow
 #: Above this zoom nodes are cached at screen resolution (see NodeItem.use_sharp_cache).
 SHARP_ABOVE = 1.02
 
@@ -41,6 +42,8 @@ _DIRECTIONS = {
 class CanvasView(QGraphicsView):
     #: (uses, scene position) of an action dropped from the palette.
     action_dropped = Signal(str, QPointF)
+    #: (dx, dy) in scene units: Alt+arrow moves the selected nodes.
+    nudge_requested = Signal(float, float)
 
     def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -163,6 +166,9 @@ class CanvasView(QGraphicsView):
             self.select_step(-1 if back else 1)
         elif key in _DIRECTIONS and plain:
             self.select_towards(*_DIRECTIONS[key])
+        elif key in _DIRECTIONS and mods & Qt.KeyboardModifier.AltModifier:
+            dx, dy = _DIRECTIONS[key]
+            self.nudge_requested.emit(dx * NUDGE, dy * NUDGE)
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal) and plain:
             self.zoom_by(ZOOM_STEP)
         elif key == Qt.Key.Key_Minus and plain:
