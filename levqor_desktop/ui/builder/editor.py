@@ -40,9 +40,9 @@ from levqor_desktop.ui.builder.commands import DocumentEdit, install_shortcuts, 
 from levqor_desktop.ui.builder.faults import place_faults
 from levqor_desktop.ui.builder.graph import (
     COLUMN,
-    ROW,
     effective_needs,
     layered_layout,
+    node_positions,
     step_keys,
     steps_of,
     upstream_of,
@@ -191,28 +191,11 @@ class CanvasEditor(QWidget):
 
     def apply_document(self, document: Document, *, announce: bool) -> None:
         self._document = document
-        self.scene.sync(document, self._positions(document))
+        self.scene.sync(document, node_positions(document))
         self._place_faults()
         self._selection_changed()
         if announce:
             self.document_changed.emit(self.document())
-
-    def _positions(self, document: Document) -> dict[str, tuple[float, float]]:
-        """Where each node goes: its ``ui``, else the layered layout (below the others)."""
-        placed: dict[str, tuple[float, float]] = {}
-        for step, key in zip(steps_of(document), step_keys(document), strict=True):
-            ui = step.get("ui") if isinstance(step, Mapping) else None
-            if isinstance(ui, Mapping) and all(isinstance(ui.get(a), int | float) for a in "xy"):
-                placed[key] = (float(ui["x"]), float(ui["y"]))
-        missing = [k for k in step_keys(document) if k not in placed]
-        if missing:
-            layout = layered_layout(document)
-            below = max((y for _x, y in placed.values()), default=-ROW) + ROW
-            shift = below - min(layout[k][1] for k in missing) if placed else 0.0
-            for key in missing:
-                x, y = layout[key]
-                placed[key] = (x, y + shift)
-        return placed
 
     def _edit(self, after: Document, text: str) -> None:
         # Every node gets its position written the first time the canvas edits.
@@ -396,20 +379,16 @@ class CanvasEditor(QWidget):
 
     def begin_run(self, workflow: Workflow | None, inputs: Mapping[str, Any]) -> None:
         self.overlay.begin(self.scene.nodes, workflow, inputs)
-        for node in self.scene.nodes.values():
-            node.set_status("queued")
+        self.overlay.show_on(self.scene.nodes)
 
     def end_run(self) -> None:
         """The run is over (or never started): steps still queued did not run."""
-        for key, state in self.overlay.states.items():
-            if state.status == "queued" and key in self.scene.nodes:
-                self.scene.nodes[key].set_status(None)
+        self.overlay.end()
+        self.overlay.show_on(self.scene.nodes)
 
     def apply_event(self, event: StepEvent) -> None:
-        state = self.overlay.apply(event)
-        node = self.scene.nodes.get(event.step_id)
-        if node is not None:
-            node.set_status(state.status, state.label())
+        self.overlay.apply(event)
+        self.overlay.show_on(self.scene.nodes, only=event.step_id)
         if self.scene.selected_keys() == [event.step_id]:
             self.inspector.show_run(self.overlay.describe(event.step_id))
 

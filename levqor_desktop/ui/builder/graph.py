@@ -17,6 +17,7 @@ __all__ = [
     "edges",
     "effective_needs",
     "layered_layout",
+    "node_positions",
     "rename_references",
     "step_key",
     "step_keys",
@@ -167,6 +168,25 @@ def layered_layout(document: Mapping[str, Any]) -> dict[str, tuple[float, float]
         for n, key in enumerate(column):
             positions[key] = (i * COLUMN, (n - (len(column) - 1) / 2) * ROW)
     return positions
+
+
+def node_positions(document: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """Where each step's node goes: its ``ui``, else the layered layout (placed below the
+    nodes that have positions, so a step added in JSON does not land on them)."""
+    placed: dict[str, tuple[float, float]] = {}
+    for step, key in zip(steps_of(document), step_keys(document), strict=True):
+        ui = step.get("ui") if isinstance(step, Mapping) else None
+        if isinstance(ui, Mapping) and all(isinstance(ui.get(a), int | float) for a in "xy"):
+            placed[key] = (float(ui["x"]), float(ui["y"]))
+    missing = [k for k in step_keys(document) if k not in placed]
+    if missing:
+        layout = layered_layout(document)
+        below = max((y for _x, y in placed.values()), default=-ROW) + ROW
+        shift = below - min(layout[k][1] for k in missing) if placed else 0.0
+        for key in missing:
+            x, y = layout[key]
+            placed[key] = (x, y + shift)
+    return placed
 
 
 def rename_references(value: Any, old: str, new: str) -> Any:

@@ -21,6 +21,7 @@ from levqor_desktop.core.workflows.runner import (
     resolve_inputs,
 )
 from levqor_desktop.core.workflows.templates import TemplateError, shared_engine
+from levqor_desktop.ui.builder.items import NodeItem
 
 __all__ = ["RunOverlay", "StepRunState"]
 
@@ -56,6 +57,17 @@ class RunOverlay:
             self._inputs = resolve_inputs(workflow, inputs) if workflow else dict(inputs)
         except InputsInvalid:
             self._inputs = dict(inputs)  # the run will not start; the Test run tab says why
+
+    def end(self) -> None:
+        """Steps still queued when the run ends never ran: they show no state."""
+        self.states = {k: s for k, s in self.states.items() if s.status != "queued"}
+
+    def show_on(self, nodes: Mapping[str, NodeItem], only: str | None = None) -> None:
+        """Put each step's state (or none) on its node."""
+        for key in [only] if only is not None else list(nodes):
+            node, state = nodes.get(key), self.states.get(key)
+            if node is not None:
+                node.set_status(state.status if state else None, state.label() if state else "")
 
     def outputs(self) -> dict[str, Any]:
         return {k: s.output for k, s in self.states.items() if s.status == "succeeded"}
