@@ -81,9 +81,7 @@ def test_a_five_node_graph_round_trips_through_json_byte_stable(qtbot, canvas):
     again.show()
     again.reset(json.loads(text))
     assert text_of(again.document()) == text
-    assert {k: (p.x(), p.y()) for k, p in again.positions().items()} == {
-        s.id: (s.ui.x, s.ui.y) for s in workflow.steps if s.ui
-    }
+    assert again.scene.positions() == {s.id: (s.ui.x, s.ui.y) for s in workflow.steps if s.ui}
     assert workflow.ui is not None  # the view as of the last edit comes back too
     assert again.view.zoom() == pytest.approx(workflow.ui["zoom"], abs=0.001)
     assert set(again.scene.edge_items) == set(canvas.scene.edge_items)
@@ -97,6 +95,7 @@ def test_the_inspector_completes_only_upstream_outputs(qtbot, canvas):
         "steps.log.output", "steps.transform.output", "steps.transform_2.output",
         "steps.transform_3.output",
     ]  # fmt: skip
+    assert canvas.inspector.needs.text() == "Needs transform, transform_2, transform_3"
     canvas.select([keys[1]])
     assert canvas.inspector.completers[1].choices.stringList() == ["steps.log.output"]
     field = canvas.inspector.fields["value"]
@@ -215,7 +214,7 @@ def test_a_document_without_positions_is_laid_out_and_positions_are_kept_on_edit
     document = _diamond_and_chain()
     canvas.reset(document)
     layout = layered_layout(document)
-    assert {k: (p.x(), p.y()) for k, p in canvas.positions().items()} == layout
+    assert canvas.scene.positions() == layout
     assert canvas.document() == document  # showing it changes nothing
     canvas.scene.nodes["g"].setPos(900, 40)
     canvas.scene.nodes_moved.emit({"g": (900.0, 40.0)})

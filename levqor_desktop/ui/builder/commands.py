@@ -44,12 +44,12 @@ def standard(key: QKeySequence.StandardKey) -> list[QKeySequence]:
 
 def install_shortcuts(
     widget: QWidget,
-    bindings: Sequence[tuple[Sequence[QKeySequence | str], Callable[[], Any]]],
+    bindings: Sequence[tuple[str, Sequence[QKeySequence | str], Callable[[], Any]]],
 ) -> None:
-    """Shortcuts that act only while ``widget`` has the focus (so typing a letter in the
-    inspector never deletes or connects anything on the canvas)."""
-    for keys, slot in bindings:
-        action = QAction(widget)
+    """Named shortcuts that act only while ``widget`` has the focus (so typing a letter
+    in the inspector never deletes or connects anything on the canvas)."""
+    for text, keys, slot in bindings:
+        action = QAction(text, widget)
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         action.triggered.connect(slot)

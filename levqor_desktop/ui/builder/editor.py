@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -40,6 +40,7 @@ from levqor_desktop.ui.builder.commands import DocumentEdit, install_shortcuts, 
 from levqor_desktop.ui.builder.faults import place_faults
 from levqor_desktop.ui.builder.graph import (
     COLUMN,
+    describe_needs,
     effective_needs,
     layered_layout,
     node_positions,
@@ -127,20 +128,22 @@ class CanvasEditor(QWidget):
     def _keys(self) -> None:
         std = QKeySequence.StandardKey
         install_shortcuts(self.view, [
-            ([*standard(std.Delete), "Backspace"], self.delete_selected),
-            (standard(std.Copy), self.copy_selected),
-            (standard(std.Paste), self.paste),
-            (standard(std.Cut), self.cut_selected),
-            (standard(std.Undo), self.undo_stack.undo),
-            ([*standard(std.Redo), "Ctrl+Y"], self.undo_stack.redo),
-            (standard(std.SelectAll), lambda: self.select(list(self.scene.nodes))),
-            (["C"], self.start_connect),
-            (["D"], self.drop_incoming),
-            (["A", "N"], self._search_palette),
-            (["L"], self.auto_layout),
-            (["Return", "Enter"], self._enter),
-            (["Escape"], self.cancel_connect),
+            ("Delete", [*standard(std.Delete), "Backspace"], self.delete_selected),
+            ("Copy", standard(std.Copy), self.copy_selected),
+            ("Paste", standard(std.Paste), self.paste),
+            ("Cut", standard(std.Cut), self.cut_selected),
+            ("Undo", standard(std.Undo), self.undo_stack.undo),
+            ("Redo", [*standard(std.Redo), "Ctrl+Y"], self.undo_stack.redo),
+            ("Select all", standard(std.SelectAll), lambda: self.select(list(self.scene.nodes))),
+            ("Connect from here…", ["C"], self.start_connect),
+            ("Drop incoming edges", ["D"], self.drop_incoming),
+            ("Add a step…", ["A", "N"], self._search_palette),
+            ("Auto-layout", ["L"], self.auto_layout),
+            ("Edit the step / end the connection", ["Return", "Enter"], self._enter),
+            ("Cancel the connection", ["Escape"], self.cancel_connect),
         ])  # fmt: skip
+        # Right-click offers the same commands, with their keys.
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         back = QAction(self.inspector)  # Esc in the form returns to the canvas
         back.setShortcut(QKeySequence("Escape"))
         back.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -351,8 +354,9 @@ class CanvasEditor(QWidget):
         inputs = self._document.get("inputs")
         names = list(inputs) if isinstance(inputs, Mapping) else []
         choices = template_choices(names, up, self.overlay.outputs())
-        self.inspector.show_step(key, step if isinstance(step, Mapping) else None, choices,
-                                 self.overlay.describe(key))  # fmt: skip
+        shown = step if isinstance(step, Mapping) else None
+        run, waits = self.overlay.describe(key), describe_needs(step, needs[key])
+        self.inspector.show_step(key, shown, choices, run, waits)
 
     # -- faults and the live run --------------------------------------------------------------
 
@@ -391,6 +395,3 @@ class CanvasEditor(QWidget):
         self.overlay.show_on(self.scene.nodes, only=event.step_id)
         if self.scene.selected_keys() == [event.step_id]:
             self.inspector.show_run(self.overlay.describe(event.step_id))
-
-    def positions(self) -> dict[str, QPointF]:
-        return {key: node.pos() for key, node in self.scene.nodes.items()}

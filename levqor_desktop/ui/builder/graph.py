@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "Edge",
+    "describe_needs",
     "downstream_of",
     "edges",
     "effective_needs",
@@ -168,6 +169,13 @@ def layered_layout(document: Mapping[str, Any]) -> dict[str, tuple[float, float]
         for n, key in enumerate(column):
             positions[key] = (i * COLUMN, (n - (len(column) - 1) / 2) * ROW)
     return positions
+
+
+def describe_needs(step: Any, needs: Sequence[str]) -> str:
+    """What a step waits for, in words (for the inspector)."""
+    implicit = not (isinstance(step, Mapping) and isinstance(step.get("needs"), list))
+    order = " (the step before it in the list)" if needs and implicit else ""
+    return f"Needs {', '.join(needs) or 'nothing: it starts at once'}{order}"
 
 
 def node_positions(document: Mapping[str, Any]) -> dict[str, tuple[float, float]]:

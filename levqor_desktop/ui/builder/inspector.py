@@ -133,6 +133,9 @@ class Inspector(QWidget):
         form_layout = QVBoxLayout(self.form)
         form_layout.setContentsMargins(0, 0, 0, 0)
         form_layout.addLayout(head)
+        self.needs = QLabel("")
+        self.needs.setWordWrap(True)
+        form_layout.addWidget(self.needs)
         form_layout.addWidget(self.inputs_box)
         form_layout.addWidget(self.run_box, 1)
         scroll = QScrollArea()
@@ -145,9 +148,16 @@ class Inspector(QWidget):
         self.form.setEnabled(False)
 
     def show_step(
-        self, key: str | None, step: Mapping[str, Any] | None, choices: list[str], run: str = ""
+        self,
+        key: str | None,
+        step: Mapping[str, Any] | None,
+        choices: list[str],
+        run: str = "",
+        needs: str = "",
     ) -> None:
-        """Show ``step`` (None: nothing selected); ``choices`` feed the completion."""
+        """Show ``step`` (None: nothing selected); ``choices`` feed the completion,
+        ``needs`` says what it waits for."""
+        self.needs.setText(needs)
         for completer in self.completers:
             completer.set_choices(choices)
         self._choices = choices

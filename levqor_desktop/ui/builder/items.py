@@ -92,6 +92,7 @@ class NodeItem(QGraphicsItem):
         self.key = key
         self.uses = uses
         self.status: str | None = None
+        self.condition: str | None = None  # its ``if``, shown as a badge
         self.detail = ""
         self.faults: list[str] = []
         self.edges: list[EdgeItem] = []
@@ -117,9 +118,10 @@ class NodeItem(QGraphicsItem):
             else QGraphicsItem.CacheMode.ItemCoordinateCache
         )
 
-    def set_content(self, uses: str) -> None:
-        if uses != self.uses:
-            self.uses = uses
+    def set_content(self, uses: str, condition: str | None = None) -> None:
+        if (uses, condition) != (self.uses, self.condition):
+            self.uses, self.condition = uses, condition
+            self._tooltip()
             self.update()
 
     def set_status(self, status: str | None, detail: str = "") -> None:
@@ -139,6 +141,8 @@ class NodeItem(QGraphicsItem):
 
     def _tooltip(self) -> None:
         lines = [f"{self.key} — {self.uses}"]
+        if self.condition:
+            lines.append(f"runs only if {self.condition}")
         if self.status:
             lines.append(f"{self.status} {self.detail}".strip())
         lines += [f"✗ {fault}" for fault in self.faults]
@@ -189,6 +193,12 @@ class NodeItem(QGraphicsItem):
             painter.drawText(
                 box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided
             )
+        if self.condition:
+            badge = QRectF(NODE_W - 30, 7, 22, 16)
+            painter.setPen(QPen(muted, 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(badge, 4, 4)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "if")
         painter.setPen(QPen(text, 1.2))
         for port, fill in (
             (self.input, QPalette.ColorRole.Base),

@@ -62,12 +62,13 @@ class CanvasScene(QGraphicsScene):
             self._remove_node(key)
         for step, key in zip(steps_of(document), keys, strict=True):
             uses = str(step.get("uses", "?")) if isinstance(step, Mapping) else "?"
+            condition = step.get("if") if isinstance(step, Mapping) else None
             node = self.nodes.get(key)
             if node is None:
                 node = self.nodes[key] = NodeItem(key, uses)
                 node.use_sharp_cache(self.sharp)
                 self.addItem(node)
-            node.set_content(uses)
+            node.set_content(uses, condition if isinstance(condition, str) else None)
             x, y = positions.get(key, (0.0, 0.0))
             if node.pos() != QPointF(x, y):
                 node.setPos(x, y)
