@@ -41,6 +41,7 @@ FAN_OUT = {
          "with": {"message": "{{ steps.collect.output.value.release }}: "
                   "{{ steps.count.output.value }} issues, {{ steps.total.output.value }} points"}},
         {"id": "archive", "uses": "core.log", "needs": ["collect"],
+         "if": "steps.collect.output.value.issues | length > 2",
          "with": {"message": "archived {{ steps.collect.output.value.release }}"}},
     ],
 }  # fmt: skip
