@@ -19,6 +19,7 @@ from levqor_desktop.core.canary import build_canary
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
+from levqor_desktop.core.incidents import IncidentService
 from levqor_desktop.core.integrations.wiring import build_connectors
 from levqor_desktop.core.jobs.wiring import build_jobs
 from levqor_desktop.core.logging import register_secret
@@ -132,6 +133,8 @@ class App:
         self.api_keys = ApiKeyService(db)
         self.canary = build_canary(self)
         self.background.append(self.canary.auto)
+        #: The incident timeline of a time window and its redacted export.
+        self.incidents = IncidentService(db, self.secrets)
         self._started = False
         self._background_running = False
 
