@@ -76,6 +76,7 @@ class IncidentsPanel(Panel):
             self.window_box.addItem(label, span)
         self.since_edit = _time_edit()
         self.until_edit = _time_edit()
+        self.to_label = QLabel("→")
         self.kind_box = QComboBox()
         self.kind_box.addItem("All kinds", None)
         for kind in EventKind:
@@ -92,7 +93,7 @@ class IncidentsPanel(Panel):
         row.addStretch(1)
         row.addWidget(self.window_box)
         row.addWidget(self.since_edit)
-        row.addWidget(QLabel("→"))
+        row.addWidget(self.to_label)
         row.addWidget(self.until_edit)
         for widget in (self.kind_box, self.text_edit, self.refresh_button, self.export_button):
             row.addWidget(widget)
@@ -160,8 +161,8 @@ class IncidentsPanel(Panel):
 
     def _window_changed(self) -> None:
         custom = self.window_box.currentData() is None
-        for edit in (self.since_edit, self.until_edit):
-            edit.setVisible(custom)
+        for widget in (self.since_edit, self.to_label, self.until_edit):
+            widget.setVisible(custom)
         if custom:
             now = QDateTime.currentDateTimeUtc()
             self.since_edit.setDateTime(now.addSecs(-3600))
