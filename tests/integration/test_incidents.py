@@ -13,6 +13,7 @@ from sqlalchemy import select
 from connectors.redaction import hash_email
 from levqor_desktop.app import App
 from levqor_desktop.core.incidents import EventKind, Window
+from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.core.models.usage import Enforcement, Metric, Period, UsageLimitHit
 from levqor_desktop.errors import LimitExceeded, NotFoundError, SecretStoreError
 from tests.integration.incident_support import EMAIL, FAILING, SECRET, actor_of, seed
@@ -63,12 +64,29 @@ def test_a_seeded_window_exports_every_kind_and_no_planted_secret(db_app: App) -
     assert "| **total** | **6** |" in md.getvalue()
 
 
-def test_the_timeline_streams_in_pages_and_filters_kinds(app: App) -> None:
+def test_the_timeline_streams_in_pages_and_filters_kinds(db_app: App) -> None:
+    app = db_app
     seed(app)
     me, window = actor_of(app), around_now(app)
+    # Two more failed jobs finishing at the same instant: the keyset must not lose one.
+    with app.db.session() as session:
+        first = session.get(Job, 1)
+        assert first is not None and first.finished_at is not None
+        for _ in range(2):
+            session.add(
+                Job(
+                    org_id=me.org_id,
+                    workflow_name="same-instant",
+                    inputs={},
+                    status=JobStatus.FAILED,
+                    finished_at=first.finished_at,
+                    error="boom",
+                )
+            )
     whole = list(app.incidents.timeline(me, window))
     paged = list(app.incidents.timeline(me, window, page_size=1))
-    assert paged == whole and len(whole) == 6
+    assert paged == whole and len(whole) == 8
+    assert sum(e.kind is EventKind.JOB_FAILED for e in whole) == 3
     only = app.incidents.events(me, window, [EventKind.LIMIT_HIT, EventKind.MIGRATION])
     assert {e.kind for e in only} == {EventKind.LIMIT_HIT, EventKind.MIGRATION}
     later = Window(window.until, window.until + dt.timedelta(hours=1))

@@ -21,7 +21,7 @@ def test_timeline_filter_details_and_export(qtbot, app: App, tmp_path: Path) -> 
     with shown_panel(qtbot, IncidentsPanel, app, size=(1300, 700)) as (panel, window):
         qtbot.waitUntil(lambda: panel.loads == 1, timeout=10_000)
         assert panel.proxy.rowCount() == 6
-        assert panel.status.text().startswith("6 events · the last 1 hour")
+        assert panel.status.text().startswith("6 events · the last hour")
         summaries = " ".join(e.summary for e in panel.model.events)
         assert SECRET not in summaries and EMAIL not in summaries
 

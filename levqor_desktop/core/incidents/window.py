@@ -36,7 +36,8 @@ class Window:
 
     @classmethod
     def last(cls, span: dt.timedelta, now: dt.datetime) -> Window:
-        return cls(now - span, now, f"the last {describe(span)}")
+        # "the last hour", "the last 6 hours"
+        return cls(now - span, now, f"the last {describe(span).removeprefix('1 ')}")
 
     @classmethod
     def around(cls, moment: dt.datetime, label: str) -> Window:
