@@ -18,6 +18,7 @@ from levqor_desktop.core.apikeys import ApiKeyService
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
+from levqor_desktop.core.incidents import IncidentService
 from levqor_desktop.core.logging import register_secret
 from levqor_desktop.core.migrate import Maintenance, MigrationService
 from levqor_desktop.core.migrate import SecretStore as MigrationSecrets
@@ -133,6 +134,8 @@ class App:
         self.api_keys = ApiKeyService(db)
         self.canary = build_canary(self)
         self.background.append(self.canary.auto)
+        #: The incident timeline of a time window and its redacted export.
+        self.incidents = IncidentService(db, self.secrets)
         self._started = False
         self._background_running = False
 

@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "levqor_desktop.cli.canary",
     "levqor_desktop.cli.apikeys",
     "levqor_desktop.cli.connectors",
+    "levqor_desktop.cli.incident",
 )
 
 
