@@ -127,6 +127,11 @@ class FlagScheduleService:
         """Apply ``value`` at ``at`` (UTC). A risky flag that needs a second admin is
         refused here: propose it with a time instead (the approval schedules it)."""
         self.flags.check_approval(actor, name)
+        if at.tzinfo is not None and at <= self.clock():
+            raise ValidationError(
+                f"{at:%Y-%m-%d %H:%M:%S} UTC has passed: schedule a flip in the future "
+                "(or change the flag now)"
+            )
         return self.add(actor, name, value, at, reason, source=source)
 
     def add(

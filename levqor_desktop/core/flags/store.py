@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,7 +244,8 @@ class FlagStore:
 
     def _write_file(self, data: Mapping[FlagName, bool]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        # Unique per writer: two stores (two Apps, or two processes) may write at once.
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         payload = {str(k): v for k, v in sorted(data.items())}
         try:
             with open(tmp, "w", encoding="utf-8") as fh:
