@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags.definitions import FLAGS, FlagName
-from levqor_desktop.core.flags.schedules import FlagScheduleService, updated_rows
+from levqor_desktop.core.flags.schedules import FlagScheduleService, ScheduledFlip, updated_rows
 from levqor_desktop.core.flags.service import FlagChange, FlagService, describe_value, flag_name
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.flagsafety import FlagChangeRequest, FlagRequestEvent
@@ -87,8 +87,9 @@ class ChangeRequest:
         return f"#{self.id} {self.flag} → {describe_value(self.value)}"
 
 
-#: What a change that may need approval turned into: applied at once, or a request.
-Outcome = FlagChange | ChangeRequest | None
+#: What a change that may need approval turned into: applied at once (None: nothing
+#: changed), a scheduled flip, or a request.
+Outcome = FlagChange | ScheduledFlip | ChangeRequest | None
 
 
 class ChangeRequestService:
@@ -142,13 +143,20 @@ class ChangeRequestService:
         value: bool | None,
         reason: str | None,
         *,
+        at: dt.datetime | None = None,
         source: str = "cli",
     ) -> Outcome:
-        """Apply the change at once where the rule allows, else propose it."""
+        """Make the change (at ``at``: a scheduled flip) where the rule allows, else
+        propose it (to apply on approval, or at ``at``)."""
         flag = flag_name(name)
-        if self.flags.needs_approval is not None and self.flags.needs_approval(actor, flag):
-            return self.propose(actor, flag, value, reason, source=source)
+        if self._needed(actor, flag):
+            return self.propose(actor, flag, value, reason, apply_at=at, source=source)
+        if at is not None:
+            return self.schedules.schedule(actor, flag, value, at, reason, source=source)
         return self.flags.set(actor, flag, value, reason, source=source)
+
+    def _needed(self, actor: Actor, flag: FlagName) -> bool:
+        return self.flags.needs_approval is not None and self.flags.needs_approval(actor, flag)
 
     def restore(
         self, actor: Actor, audit_id: int, reason: str | None = None, *, source: str = "cli"
@@ -156,7 +164,7 @@ class ChangeRequestService:
         """Put back the value an earlier change set (under the same approval rule)."""
         entry = self.flags.entry(audit_id)
         why = (reason or "").strip() or f"restore of #{audit_id}"
-        if self.flags.needs_approval is not None and self.flags.needs_approval(actor, entry.flag):
+        if self._needed(actor, entry.flag):
             return self.propose(
                 actor, entry.flag, entry.new_value, why, source=source, restores=audit_id
             )
