@@ -11,35 +11,15 @@ value from ``levqor flags history``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import re
 from typing import Any
 
 from levqor_desktop.cli.context import CliContext
 from levqor_desktop.core.flags.approvals import ChangeRequest, Outcome
 from levqor_desktop.core.flags.rollout import Rollout
-from levqor_desktop.core.flags.schedules import ScheduledFlip
+from levqor_desktop.core.flags.schedules import ScheduledFlip, parse_when
 from levqor_desktop.core.flags.service import describe_value
 from levqor_desktop.core.flags.store import parse_bool
 from levqor_desktop.errors import ValidationError
-
-RELATIVE = re.compile(r"^\+?(\d+)\s*([smhd])$")
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_when(text: str, now: dt.datetime) -> dt.datetime:
-    """``+30m``, ``2h``, ``1d`` from now, or an ISO 8601 time (UTC when it names no zone)."""
-    text = text.strip()
-    relative = RELATIVE.match(text)
-    if relative:
-        return now + dt.timedelta(**{UNITS[relative[2]]: int(relative[1])})
-    try:
-        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(
-            f"--at {text!r} is not a time: give e.g. +30m, 2h, 1d or 2026-12-24T18:00Z"
-        ) from None
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def _value(text: str, name: str) -> bool | None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from levqor_desktop.cli.flag_safety import parse_when
 from levqor_desktop.cli.main import main
+from levqor_desktop.core.flags.schedules import parse_when
 from levqor_desktop.errors import ValidationError
 
 FLAG_VARS = (

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -65,6 +66,25 @@ class ScheduledFlip:
     @property
     def open(self) -> bool:
         return self.status in (PENDING, APPLYING)
+
+
+RELATIVE = re.compile(r"^\+?(\d+)\s*([smhd])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_when(text: str, now: dt.datetime) -> dt.datetime:
+    """``+30m``, ``2h``, ``1d`` from now, or an ISO 8601 time (UTC when it names no zone)."""
+    text = text.strip()
+    relative = RELATIVE.match(text)
+    if relative:
+        return now + dt.timedelta(**{UNITS[relative[2]]: int(relative[1])})
+    try:
+        at = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"{text!r} is not a time: give e.g. +30m, 2h, 1d or 2026-12-24T18:00Z"
+        ) from None
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def updated_rows(session: Session, statement: Update) -> int:
