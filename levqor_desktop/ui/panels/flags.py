@@ -172,6 +172,7 @@ class FlagsPanel(Panel):
 
     def show_snapshot(self, snap: FlagsSnapshot) -> None:
         self.snapshot = snap
+        self.flags_model.rollouts = snap.rollouts
         self.flags_model.set_views(snap.views)
         self.audit_model.set_entries(snap.history)
         self.requests_tab.show_requests(snap.requests)

@@ -299,9 +299,10 @@ class RolloutTab(QWidget):
             self.share_label.setText(f"{name} is off for everyone (0%): no rollout.")
         else:
             self.share_label.setText(
-                f"On for {rollout.describe()} — {rollout.share_percent:g}% of "
-                f"{rollout.bucket_by}s by a stable hash of their id "
-                f"(set by {rollout.updater_name}, {rollout.updated_at:%Y-%m-%d %H:%M} UTC)."
+                f"<b>On for {rollout.describe()}</b> while the flag is off. Who is in the "
+                f"share is drawn by a stable hash of each {rollout.bucket_by}'s id, so it "
+                f"stays the same. Set by {rollout.updater_name}, "
+                f"{rollout.updated_at:%Y-%m-%d %H:%M} UTC."
             )
         if self._shown_for != name:  # keep what the operator is typing
             self._shown_for = name
