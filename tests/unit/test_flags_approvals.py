@@ -61,6 +61,8 @@ def test_with_two_admins_a_risky_change_needs_the_second_ones_approval(
     assert isinstance(outcome, ChangeRequest) and outcome.status == "proposed"
     assert not app.flags.enabled(FlagName.PG_ENABLED)
     assert [r.id for r in app.flag_requests.requests(open_only=True)] == [outcome.id]
+    with pytest.raises(ValidationError, match=f"change request #{outcome.id} for PG_ENABLED waits"):
+        app.flag_requests.propose(second_admin, FlagName.PG_ENABLED, False, "other idea")
 
     with pytest.raises(PermissionDenied, match="a second admin must approve it"):
         app.flag_requests.approve(owner, outcome.id)

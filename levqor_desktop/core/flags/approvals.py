@@ -196,6 +196,16 @@ class ChangeRequestService:
         if state.file_value == value and apply_at is None:
             raise ValidationError(f"{flag} is already {describe_value(value)}: nothing to propose")
         with self.db.write_session() as session:
+            waiting = session.scalar(
+                select(FlagChangeRequest.id).where(
+                    FlagChangeRequest.flag == str(flag), FlagChangeRequest.status == PROPOSED
+                )
+            )
+            if waiting is not None:
+                raise ValidationError(
+                    f"change request #{waiting} for {flag} waits for a decision: decide or "
+                    "withdraw it first"
+                )
             row = FlagChangeRequest(
                 created_at=self.clock(),
                 flag=str(flag),
