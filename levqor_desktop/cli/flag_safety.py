@@ -168,6 +168,8 @@ def _print_request(ctx: CliContext, r: ChangeRequest) -> int:
         ctx.emit_json(_request_dict(r))
     else:
         extra = f" ({r.error})" if r.error else ""
+        if r.status == "approved" and r.apply_at is not None:
+            extra = f"; a scheduled flip applies it at {r.apply_at:%Y-%m-%d %H:%M:%S} UTC"
         ctx.print(f"change request {r.summary}: {r.status}{extra}")
     return 0
 

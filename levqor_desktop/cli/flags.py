@@ -165,7 +165,11 @@ def run_history(ctx: CliContext) -> int:
             f"#{e.id}",
             f"{e.at:%Y-%m-%d %H:%M:%S}",
             e.flag,
-            f"{describe_value(e.old_value)} -> {describe_value(e.new_value)}",
+            (
+                f"{describe_value(e.old_value)} -> {describe_value(e.new_value)}"
+                if e.old_value != e.new_value
+                else "(event)"  # a request, flip or rollout event: no value changed
+            ),
             e.actor_name,
             e.source,
             (e.reason or "") + (f" [undone by #{e.undone_by}]" if e.undone_by else ""),

@@ -174,3 +174,18 @@ def test_a_risky_flip_with_two_admins_is_an_approved_request_with_a_time(
     with db_app.db.session() as session:
         done = session.get(FlagChangeRequest, request.id)
         assert done is not None and done.status == "applied" and done.audit_id is not None
+    assert [(e.event, e.actor_name) for e in db_app.flag_requests.events(request.id)] == [
+        ("proposed", "Operator"),
+        ("approved", "Bea"),
+        ("applied", "Bea (scheduled)"),
+    ]
+
+    # Cancelling the flip of an approved request cancels the request, as a transition.
+    later = db_app.flag_requests.propose(
+        owner, FlagName.CANARY_MODE, False, "quiet", apply_at=at + HOUR
+    )
+    db_app.flag_requests.approve(bea, later.id)
+    [pending] = db_app.flag_schedules.scheduled()
+    db_app.flag_schedules.cancel(owner, pending.id)
+    assert db_app.flag_requests.get(later.id).status == "canceled"
+    assert db_app.flag_requests.events(later.id)[-1].event == "canceled"

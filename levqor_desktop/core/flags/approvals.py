@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags.definitions import FLAGS, FlagName
-from levqor_desktop.core.flags.schedules import FlagScheduleService, ScheduledFlip, updated_rows
+from levqor_desktop.core.flags.schedules import (
+    FlagScheduleService,
+    ScheduledFlip,
+    request_event,
+    updated_rows,
+)
 from levqor_desktop.core.flags.service import FlagChange, FlagService, describe_value, flag_name
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.flagsafety import FlagChangeRequest, FlagRequestEvent
@@ -335,16 +340,7 @@ class ChangeRequestService:
     def _event(
         self, session: Session, request_id: int, event: str, actor: Actor, note: str | None
     ) -> None:
-        session.add(
-            FlagRequestEvent(
-                request_id=request_id,
-                at=self.clock(),
-                event=event,
-                user_id=actor.user_id,
-                actor_name=actor.display_name,
-                note=note,
-            )
-        )
+        session.add(request_event(request_id, event, actor, note, self.clock()))
 
     def _note(self, actor: Actor, request: ChangeRequest, text: str, source: str) -> None:
         self.flags.note(

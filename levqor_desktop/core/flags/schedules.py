@@ -30,7 +30,11 @@ from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags.definitions import FlagName
 from levqor_desktop.core.flags.service import MAX_REASON, FlagService, describe_value, flag_name
 from levqor_desktop.core.models.base import utcnow
-from levqor_desktop.core.models.flagsafety import FlagChangeRequest, FlagSchedule
+from levqor_desktop.core.models.flagsafety import (
+    FlagChangeRequest,
+    FlagRequestEvent,
+    FlagSchedule,
+)
 from levqor_desktop.core.models.tenancy import Role
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
@@ -91,6 +95,20 @@ def updated_rows(session: Session, statement: Update) -> int:
     """How many rows a conditional UPDATE changed (the test of who won)."""
     result = cast("CursorResult[Any]", session.execute(statement))
     return int(result.rowcount)
+
+
+def request_event(
+    request_id: int, event: str, actor: Actor | None, note: str | None, at: dt.datetime
+) -> FlagRequestEvent:
+    """A change request's transition row (the flip's actor, or the scheduler)."""
+    return FlagRequestEvent(
+        request_id=request_id,
+        at=at,
+        event=event,
+        user_id=actor.user_id if actor else None,
+        actor_name=actor.display_name if actor else "flag scheduler",
+        note=note,
+    )
 
 
 def owner_id() -> str:
@@ -223,6 +241,11 @@ class FlagScheduleService:
                     .where(FlagChangeRequest.id == row.request_id)
                     .values(status=CANCELED)
                 )
+                session.add(
+                    request_event(
+                        row.request_id, CANCELED, actor, f"flip #{row.id} canceled", self.clock()
+                    )
+                )
             flip = _view(row)
         self.flags.note(
             actor, flip.flag, f"scheduled flip #{flip.id} canceled", source=f"schedule:{source}"
@@ -263,6 +286,7 @@ class FlagScheduleService:
     def _apply(self, schedule_id: int) -> ScheduledFlip:
         flip = self.get(schedule_id)
         status, outcome, audit_id = APPLIED, "applied", None
+        actor: Actor | None = None
         try:
             actor = self._actor(schedule_id)
             reason = flip.reason or f"scheduled flip #{flip.id}"
@@ -288,6 +312,8 @@ class FlagScheduleService:
                     request.applied_at = row.finished_at if status == APPLIED else None
                     request.audit_id = audit_id
                     request.error = None if status == APPLIED else outcome
+                    note = f"by flip #{row.id}: {outcome}"
+                    session.add(request_event(request.id, status, actor, note, self.clock()))
             return _view(row)
 
     def _actor(self, schedule_id: int) -> Actor:
