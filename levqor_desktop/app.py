@@ -42,6 +42,7 @@ from levqor_desktop.errors import LevqorError
 from levqor_desktop.settings import Settings
 from levqor_desktop.wiring.canary import build_canary
 from levqor_desktop.wiring.connectors import build_connectors
+from levqor_desktop.wiring.flags import build_flag_safety
 from levqor_desktop.wiring.jobs import build_jobs
 from levqor_desktop.wiring.metrics import build_metrics, build_sampler, build_server
 from levqor_desktop.wiring.migrations import build_migrations
@@ -116,6 +117,12 @@ class App:
         self.orgs = OrgService(db, flags)
         #: Maintenance mode (a file in the data folder, seen by every process).
         self.maintenance = Maintenance(settings.data_dir)
+        #: Safe flag changes: change requests (a second admin approves risky changes),
+        #: scheduled flips (applied once, by the flip scheduler), rollouts per subject.
+        flag_safety = build_flag_safety(self)
+        self.flag_requests, self.flag_schedules = flag_safety.requests, flag_safety.schedules
+        self.flag_rollouts, self.flag_flips = flag_safety.rollouts, flag_safety.scheduler
+        self.background.append(self.flag_flips)
         #: What workflow steps can call (core.* now; connector actions via .add) and
         #: the stored workflows with their versions.
         self.actions = CompositeCatalog(BuiltinCatalog())

@@ -1,15 +1,20 @@
-"""``levqor flags list|set|unset|history|undo|reset-file``: feature flags, audited."""
+"""``levqor flags list|set|unset|history|undo|reset-file``: feature flags, audited.
+
+The safe-change subcommands (requests, approvals, scheduled flips, rollouts, restore)
+are in :mod:`.flag_safety`. Every subcommand acts as ``levqor --as USER`` when given.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from levqor_desktop.cli import flag_safety
 from levqor_desktop.cli.context import CliContext
 from levqor_desktop.core.flags.service import AuditEntry, FlagChange, describe_value
 from levqor_desktop.core.flags.store import parse_bool
 from levqor_desktop.core.tenancy import Actor
-from levqor_desktop.errors import ConfigError, ValidationError
+from levqor_desktop.errors import ValidationError
 
 
 def register(sub: Any) -> None:
@@ -45,15 +50,13 @@ def register(sub: Any) -> None:
     )
     rf.set_defaults(handler=run_reset_file)
 
-    for p in (ls, st, un, hi, ud, rf):
+    safe = flag_safety.register(fsub)
+    for p in (ls, st, un, hi, ud, rf, *safe):
         p.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _actor(ctx: CliContext) -> Actor:
-    actor = ctx.app().actor
-    if actor is None:
-        raise ConfigError("the database has no operator yet", hint="run: levqor db upgrade")
-    return actor
+    return ctx.actor
 
 
 def _entry_dict(e: AuditEntry) -> dict[str, Any]:
@@ -162,7 +165,11 @@ def run_history(ctx: CliContext) -> int:
             f"#{e.id}",
             f"{e.at:%Y-%m-%d %H:%M:%S}",
             e.flag,
-            f"{describe_value(e.old_value)} -> {describe_value(e.new_value)}",
+            (
+                f"{describe_value(e.old_value)} -> {describe_value(e.new_value)}"
+                if e.old_value != e.new_value
+                else "(event)"  # a request, flip or rollout event: no value changed
+            ),
             e.actor_name,
             e.source,
             (e.reason or "") + (f" [undone by #{e.undone_by}]" if e.undone_by else ""),
