@@ -18,9 +18,11 @@ One call does the whole thing::
 On a **production** profile ``do`` runs only when ``confirm`` equals the profile's
 name; otherwise :class:`GuardRefused` is raised (its message says what to type) and
 nothing changes. On local and staging profiles ``do`` runs at once. Every call leaves
-one ``operator_actions`` row — ``confirmed`` (it went ahead), ``refused`` (missing or
-wrong name) or ``failed`` (``do`` raised; the error is re-raised) — with who, when,
-which profile, what, how many and the (redacted) preview.
+one ``operator_actions`` row — ``refused`` (missing or wrong name), or ``confirmed``
+written *before* ``do`` runs and turned into ``failed`` if it raises (the error is
+re-raised) — with who, when, which profile, what, how many and the (redacted) preview.
+Writing first keeps the action on record if the process dies midway, and lets a
+migration copy and check its own audit row.
 
 Callers that must ask before doing the work (a dialog, a prompt) use
 :meth:`Guard.needs_confirmation` and :attr:`Guard.profile` to decide what to show;
@@ -132,18 +134,18 @@ class Guard:
         if not self.confirms(confirm):
             self._audit(action, actor, "refused", {"confirmation": "missing or wrong"})
             raise GuardRefused(action, self.profile, confirm)
+        # The row is written before the work, so the action is on record even if the
+        # process dies midway, and a migration copies (and checks) its own audit row.
+        row_id = self._audit(action, actor, "confirmed", {"confirmation": confirmation})
         try:
-            result = do()
+            return do()
         except BaseException as exc:
             try:
-                failed = {"confirmation": confirmation, "error": str(exc)}
-                self._audit(action, actor, "failed", failed)
+                self._mark_failed(row_id, str(exc))
             except Exception:
-                # The action's own error matters more than a lost audit row.
+                # The action's own error matters more than a lost audit update.
                 log.exception("could not audit the failure of %s", action.action)
             raise
-        self._audit(action, actor, "confirmed", {"confirmation": confirmation})
-        return result
 
     def history(
         self,
@@ -164,9 +166,17 @@ class Guard:
         with self.db.session() as session:
             return [_row(r) for r in session.scalars(query)]
 
+    def _mark_failed(self, row_id: int, error: str) -> None:
+        with self.db.session() as session:
+            row = session.get(OperatorAction, row_id)
+            if row is not None:
+                row.outcome = "failed"
+                row.details = {**row.details, "error": redact_value(error)}
+        log.info("operator action #%d failed: %s", row_id, error)
+
     def _audit(
         self, action: GuardedAction, actor: Actor | None, outcome: str, extra: dict[str, Any]
-    ) -> None:
+    ) -> int:
         preview = list(action.preview)
         details: dict[str, Any] = {
             **redact_value(dict(action.details)),
@@ -190,14 +200,17 @@ class Guard:
         )
         with self.db.session() as session:
             session.add(row)
+            session.flush()
+            row_id = row.id
         log.info(
-            "operator action %s %s on %s (%s): %s",
+            "operator action %s (%s, %d affected) on profile %s: %s",
             action.action,
             action.target,
+            action.count,
             self.profile.name,
             outcome,
-            action.count,
         )
+        return row_id
 
 
 def _row(r: OperatorAction) -> AuditRow:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from levqor_desktop.core.secrets import SecretStore
-from levqor_desktop.errors import ConfigError, NotFoundError, ValidationError
+from levqor_desktop.errors import ConfigError, NotFoundError, SecretStoreError, ValidationError
 from levqor_desktop.settings import Settings, mask_url, read_json_file
 
 PROFILES_FILE_NAME = "profiles.json"
@@ -59,6 +59,10 @@ class Profile:
     redis_url: str = "redis://127.0.0.1:6379/0"
     environment: Environment = Environment.LOCAL
     colour: str = ""
+    #: Whether the keyring holds a password for the database / Redis (never the value):
+    #: the keyring is asked only then, so a profile without one works without a keyring.
+    database_password: bool = False
+    redis_password: bool = False
 
     @property
     def band_colour(self) -> str:
@@ -82,6 +86,8 @@ class Profile:
             "database_url": mask_url(self.database_url) if self.database_url else "sqlite (local)",
             "redis_url": mask_url(self.redis_url),
             "builtin": self.builtin,
+            "database_password": "in the keyring" if self.database_password else "none",
+            "redis_password": "in the keyring" if self.redis_password else "none",
         }
 
 
@@ -175,15 +181,21 @@ class ProfileStore:
         """The profile's database and Redis URLs with their passwords from the keyring."""
         if profile.builtin:
             return profile.database_url, profile.redis_url
-        db_url = profile.database_url
-        if db_url is not None:
-            db_url = with_database_password(
-                db_url, self.secrets.get(_key(profile.name, "database"))
-            )
-        redis = with_redis_password(
-            profile.redis_url, self.secrets.get(_key(profile.name, "redis"))
-        )
+        db_url, redis = profile.database_url, profile.redis_url
+        if db_url is not None and profile.database_password:
+            db_url = with_database_password(db_url, self._secret(profile, "database"))
+        if profile.redis_password:
+            redis = with_redis_password(redis, self._secret(profile, "redis"))
         return db_url, redis
+
+    def _secret(self, profile: Profile, kind: str) -> str:
+        value = self.secrets.get(_key(profile.name, kind))
+        if value is None:
+            raise SecretStoreError(
+                f"the {kind} password of profile {profile.name!r} is missing from the keyring",
+                hint=f"store it again: levqor profiles add {profile.name} --replace ...",
+            )
+        return value
 
     # -- writing ----------------------------------------------------------------------
 
@@ -216,11 +228,14 @@ class ProfileStore:
         if database_url:
             db_bare, db_password = split_database_password(database_url)
         redis_bare, redis_password = split_redis_password(redis_url)
-        profile = Profile(name, db_bare, redis_bare, env, colour)
+        profile = Profile(
+            name, db_bare, redis_bare, env, colour, bool(db_password), bool(redis_password)
+        )
+        old = stored.get(name)
         for kind, secret in (("database", db_password), ("redis", redis_password)):
             if secret:
                 self.secrets.set(_key(name, kind), secret)
-            elif name in stored:
+            elif old is not None and getattr(old, f"{kind}_password"):
                 self.secrets.delete(_key(name, kind))
         stored[name] = profile
         self._write(stored)
@@ -233,10 +248,11 @@ class ProfileStore:
         stored = self._read()
         if name not in stored:
             raise NotFoundError(f"no deployment profile named {name!r}")
-        del stored[name]
+        old = stored.pop(name)
         self._write(stored)
         for kind in ("database", "redis"):
-            self.secrets.delete(_key(name, kind))
+            if getattr(old, f"{kind}_password"):
+                self.secrets.delete(_key(name, kind))
 
     # -- the file ---------------------------------------------------------------------
 
@@ -252,7 +268,7 @@ class ProfileStore:
     def _write(self, profiles: dict[str, Profile]) -> None:
         entries = {}
         for name, profile in sorted(profiles.items()):
-            entry = asdict(replace(profile))
+            entry = asdict(profile)
             entry.pop("name")
             entry["environment"] = profile.environment.value
             entries[name] = entry
@@ -291,6 +307,8 @@ def _profile_from(path: Path, name: str, entry: Any) -> Profile:
             redis_url=str(entry.get("redis_url", "redis://127.0.0.1:6379/0")),
             environment=parse_environment(str(entry.get("environment", "local"))),
             colour=str(entry.get("colour", "")),
+            database_password=bool(entry.get("database_password", False)),
+            redis_password=bool(entry.get("redis_password", False)),
         )
     except ValidationError as exc:
         raise ConfigError(f"{path}: profile {name!r}: {exc.message}") from None
