@@ -24,6 +24,14 @@ from levqor_desktop.core.migrate import Maintenance, MigrationService
 from levqor_desktop.core.migrate import SecretStore as MigrationSecrets
 from levqor_desktop.core.migrate.target import with_stored_password
 from levqor_desktop.core.orgs import OrgService
+from levqor_desktop.core.safety import (
+    LOCAL,
+    PROFILES_FILE_NAME,
+    Guard,
+    Profile,
+    ProfileStore,
+    local_profile,
+)
 from levqor_desktop.core.secrets import PasswordPrompt, SecretStore, select_backend
 from levqor_desktop.core.status import (
     DatabaseStatus,
@@ -95,6 +103,9 @@ class App:
         db: Database,
         notes: list[str],
         secrets: SecretStore | None = None,
+        *,
+        profile: Profile | None = None,
+        profiles: ProfileStore | None = None,
     ) -> None:
         self.settings = settings
         self.flags = flags
@@ -104,6 +115,13 @@ class App:
         self.actor: Actor | None = None
         #: Secrets (OS keyring, the backend chosen by build_app).
         self.secrets: SecretStore = secrets or SecretStore(_no_backend)
+        #: The deployment profiles of this machine and the one this App runs on.
+        self.profiles = profiles or ProfileStore(
+            settings.config_dir / PROFILES_FILE_NAME, self.secrets, settings
+        )
+        self.profile: Profile = profile or local_profile(settings)
+        #: The production guard every mutating operator action passes (see core/safety).
+        self.guard = Guard(db, self.profile)
         #: Services started by :meth:`start_background` and stopped by :meth:`close`, in order.
         self.background: list[BackgroundService] = []
         #: Audited flag changes; metrics, their sampler and /metrics on loopback.
@@ -264,13 +282,19 @@ def _no_backend() -> Any:
 def build_app(
     settings: Settings | None = None,
     *,
+    profile: str | None = None,
     secret_backend: Any = None,
     password_prompt: PasswordPrompt | None = None,
 ) -> App:
     """Wire the services for these settings (read from the environment when None).
 
-    ``secret_backend`` replaces the keyring backend selection (tests pass an in-memory
-    keyring); ``password_prompt`` asks for the file keyring's password when opted into.
+    ``profile`` names the deployment profile to run on (else ``LEVQOR_PROFILE``, else the
+    built-in ``local``: the settings as they are). A named profile's database and Redis
+    URLs replace the settings' ones, with their passwords from the keyring, and its
+    database is used as named (PostgreSQL or SQLite) whatever ``PG_ENABLED`` says:
+    the operator chose that deployment. ``secret_backend`` replaces the keyring backend
+    selection (tests pass an in-memory keyring); ``password_prompt`` asks for the file
+    keyring's password when opted into.
     """
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
@@ -283,6 +307,13 @@ def build_app(
         secrets = SecretStore(
             lambda: select_backend(env, data_dir, password_prompt), on_value=register_secret
         )
-    url, notes = resolve_database_url(settings, flags, secrets)
+    profiles = ProfileStore(settings.config_dir / PROFILES_FILE_NAME, secrets, settings)
+    chosen = profiles.get(profile or settings.environ.get("LEVQOR_PROFILE") or LOCAL)
+    if chosen.builtin:
+        url, notes = resolve_database_url(settings, flags, secrets)
+    else:
+        db_url, redis_url = profiles.connection(chosen)
+        settings = settings.model_copy(update={"database_url": db_url, "redis_url": redis_url})
+        url, notes = db_url or f"sqlite:///{settings.sqlite_path}", []
     db = Database(url)
-    return App(settings, flags, db, notes, secrets)
+    return App(settings, flags, db, notes, secrets, profile=chosen, profiles=profiles)

@@ -134,12 +134,10 @@ class Settings(BaseModel):
                 raise DataDirError(f"folder {path} is not writable")
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Return the settings stored in ``config.json`` (empty when there is none)."""
-    if not path.exists():
-        return {}
+def read_json_file(path: Path) -> Any:
+    """The JSON in ``path``; a fault is a :class:`ConfigError` naming its line."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -147,6 +145,13 @@ def read_config_file(path: Path) -> dict[str, Any]:
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             hint="fix or delete the file; it was left untouched",
         ) from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Return the settings stored in ``config.json`` (empty when there is none)."""
+    if not path.exists():
+        return {}
+    data = read_json_file(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object, not {type(data).__name__}")
     allowed = set(Settings.model_fields) - {"data_dir", "config_dir", "log_dir", "environ"}

@@ -11,6 +11,7 @@ from typing import Any
 
 from levqor_desktop.cli import flag_safety
 from levqor_desktop.cli.context import CliContext
+from levqor_desktop.cli.guard import add_guard_options, guarded
 from levqor_desktop.core.flags.service import AuditEntry, FlagChange, describe_value
 from levqor_desktop.core.flags.store import parse_bool
 from levqor_desktop.core.tenancy import Actor
@@ -53,6 +54,8 @@ def register(sub: Any) -> None:
     safe = flag_safety.register(fsub)
     for p in (ls, st, un, hi, ud, rf, *safe):
         p.add_argument("--json", action="store_true", help="print JSON")
+    for p in (st, un, ud):
+        add_guard_options(p)
 
 
 def _actor(ctx: CliContext) -> Actor:
@@ -145,13 +148,25 @@ def run_set(ctx: CliContext) -> int:
     if a.value.strip() == "":
         raise ValidationError(f"give on or off for {a.name}")
     value = parse_bool(a.value, what=f"value for {a.name}")
-    change = ctx.app().flag_service.set(_actor(ctx), a.name, value, a.reason, source="cli")
+    change = guarded(
+        ctx,
+        "flags.set",
+        f"{a.name.upper()} -> {'on' if value else 'off'}",
+        lambda: ctx.app().flag_service.set(_actor(ctx), a.name, value, a.reason, source="cli"),
+        details={"reason": a.reason},
+    )
     return _print_change(ctx, change, f"{a.name.upper()} is already {'on' if value else 'off'}")
 
 
 def run_unset(ctx: CliContext) -> int:
     a = ctx.args
-    change = ctx.app().flag_service.unset(_actor(ctx), a.name, a.reason, source="cli")
+    change = guarded(
+        ctx,
+        "flags.unset",
+        a.name.upper(),
+        lambda: ctx.app().flag_service.unset(_actor(ctx), a.name, a.reason, source="cli"),
+        details={"reason": a.reason},
+    )
     return _print_change(ctx, change, f"{a.name.upper()} is not set in the file")
 
 
@@ -181,7 +196,14 @@ def run_history(ctx: CliContext) -> int:
 
 
 def run_undo(ctx: CliContext) -> int:
-    change = ctx.app().flag_service.undo(_actor(ctx), ctx.args.id, ctx.args.reason, source="cli")
+    a = ctx.args
+    change = guarded(
+        ctx,
+        "flags.undo",
+        f"flag change #{a.id}",
+        lambda: ctx.app().flag_service.undo(_actor(ctx), a.id, a.reason, source="cli"),
+        details={"reason": a.reason},
+    )
     return _print_change(ctx, change, "undo")
 
 

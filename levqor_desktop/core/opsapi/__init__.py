@@ -28,6 +28,7 @@ from levqor_desktop.core.opsapi.routes_flags import flags_router
 from levqor_desktop.core.opsapi.routes_metrics import metrics_router
 from levqor_desktop.core.opsapi.routes_ops import ops_router
 from levqor_desktop.core.permissions import Permission
+from levqor_desktop.core.safety import Guard
 from levqor_desktop.core.usage import UsageService
 
 __all__ = ["OpsApiConfig", "create_ops_app"]
@@ -48,6 +49,7 @@ class OpsHost(Protocol):
     api_keys: ApiKeyService
     flag_service: FlagService
     usage: UsageService
+    guard: Guard
 
     @property
     def canary(self) -> _Canary: ...
@@ -74,7 +76,7 @@ def create_ops_app(
     )
     errors.install(api)
     api.include_router(ops_router(app.canary.sources, auth))
-    api.include_router(flags_router(app.flag_service, auth))
+    api.include_router(flags_router(app.flag_service, auth, app.guard))
     api.include_router(billing_router(app.db, app.usage, auth))
     api.include_router(metrics_router(app.metrics.registry, auth))
 
