@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from levqor_desktop.app import App
 from levqor_desktop.core.canary.results import CheckResult, Status
@@ -13,20 +13,7 @@ from levqor_desktop.core.canary.verdict import Verdict
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.jobs import Job, JobStatus
 from levqor_desktop.core.notices import NoticeFeed, QueueCounts
-
-
-def _jobs(app: App, status: JobStatus, n: int, name: str = "sync") -> list[int]:
-    assert app.actor is not None
-    now = utcnow()
-    row = {
-        "org_id": app.actor.org_id, "user_id": app.actor.user_id, "workflow_name": name,
-        "inputs": {}, "status": status, "backend": "local", "queue": "default",
-        "priority": 0, "attempts": 1, "max_attempts": 3, "dispatched": False,
-        "cancel_requested": False, "created_at": now, "error": "HTTP 500 from CRM\ntrace",
-        "finished_at": now if status is JobStatus.FAILED else None,
-    }  # fmt: skip
-    with app.db.session() as session:
-        return list(session.scalars(insert(Job).returning(Job.id), [row] * n))
+from tests.helpers.job_rows import insert_jobs
 
 
 def _canary(app: App, verdict: Verdict, trigger: str = "manual") -> int:
@@ -43,14 +30,14 @@ def feed(app: App) -> NoticeFeed:
 
 
 def test_the_first_poll_is_the_baseline_then_only_new_failures(app: App) -> None:
-    _jobs(app, JobStatus.FAILED, 2)
+    insert_jobs(app, JobStatus.FAILED, 2)
     _canary(app, Verdict.FAIL)
     notices = feed(app)
     assert notices.poll() == []
     assert notices.poll() == []
 
-    (bad,) = _jobs(app, JobStatus.FAILED, 1, "invoice")
-    _jobs(app, JobStatus.SUCCEEDED, 3)
+    (bad,) = insert_jobs(app, JobStatus.FAILED, 1, "invoice")
+    insert_jobs(app, JobStatus.SUCCEEDED, 3)
     run = _canary(app, Verdict.FAIL)
     _canary(app, Verdict.PASS)
     _canary(app, Verdict.FAIL, trigger="auto")  # announced by the automatic canary itself
@@ -64,7 +51,7 @@ def test_the_first_poll_is_the_baseline_then_only_new_failures(app: App) -> None
 
 def test_a_job_that_fails_again_is_news_again(app: App) -> None:
     notices = feed(app)
-    (job_id,) = _jobs(app, JobStatus.FAILED, 1)
+    (job_id,) = insert_jobs(app, JobStatus.FAILED, 1)
     notices.poll()
     assert notices.poll() == []
     with app.db.session() as session:
@@ -78,7 +65,7 @@ def test_a_job_that_fails_again_is_news_again(app: App) -> None:
 def test_many_failures_at_once_become_one_summary(app: App) -> None:
     notices = feed(app)
     notices.poll()
-    _jobs(app, JobStatus.FAILED, 7, "crm")
+    insert_jobs(app, JobStatus.FAILED, 7, "crm")
     (summary,) = notices.poll()
     assert summary.kind == "summary"
     assert summary.title == "7 jobs failed"

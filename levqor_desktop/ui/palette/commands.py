@@ -24,9 +24,11 @@ class Command:
 
     id: str
     title: str
-    run: Callable[[], None]
+    run: Callable[[], object]
     group: str = GO
     shortcut: str = ""
+    #: False when a widget already binds ``shortcut`` (the menu only shows it).
+    bind_shortcut: bool = True
     #: Shown greyed after the title: what the command is about (a job's state, ...).
     detail: str = ""
     #: False: only in the palette (jump targets), not in the menus.
