@@ -16,6 +16,7 @@ from levqor_desktop.ui.panels import PANELS
 from levqor_desktop.ui.panels.offers import OFFERS
 from levqor_desktop.ui.panels.queue import QueuePanel
 from tests.helpers.job_rows import insert_jobs
+from tests.helpers.screens import save_with_popups
 
 pytestmark = pytest.mark.ui
 
@@ -83,11 +84,14 @@ def test_a_job_by_id_is_looked_up_and_opens(qtbot, shown: MainWindow) -> None:  
 
 
 def test_a_current_panel_action_runs_from_the_palette_and_the_menus_list_the_same(
-    qtbot, shown: MainWindow
+    qtbot, shown: MainWindow, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
+    insert_jobs(shown.app, JobStatus.FAILED, 3, "crm-sync")
+    insert_jobs(shown.app, JobStatus.SUCCEEDED, 5, "invoice")
     shown.show_panel("queue")
     panel = shown.panel("queue")
     assert isinstance(panel, QueuePanel)
+    qtbot.waitUntil(lambda: panel.jobs_model.total == 8, timeout=10_000)
     asked: list[str] = []
     panel.ask_confirm = lambda title, _text: asked.append(title) is None
     expected = [a.title for a in OFFERS["QueuePanel"].actions]
@@ -98,7 +102,17 @@ def test_a_current_panel_action_runs_from_the_palette_and_the_menus_list_the_sam
     go = shown.shell.menus.menus["Go"].actions()
     assert [a.shortcut().toString() for a in go[1:4]] == ["Ctrl+1", "Ctrl+2", "Ctrl+3"]
 
+    actions_menu = shown.shell.menus.menus["Actions"]
+    bar = shown.menuBar()
+    below = bar.mapTo(shown, bar.actionGeometry(actions_menu.menuAction()).bottomLeft())
+    picture = save_with_popups(shown, "menu-bar.png", tmp_path, (actions_menu, below))
+    assert picture.stat().st_size > 5000
+
     palette = _palette(qtbot, shown)
+    qtbot.keyClicks(palette.query, "re")
+    qtbot.waitUntil(lambda: len(palette.shown) > 3)
+    assert save_with_popups(shown, "palette.png", tmp_path, palette).stat().st_size > 5000
+    palette.query.clear()
     _type_and_enter(qtbot, palette, "suspend", "QueuePanel.toggle_suspend")
     assert asked == ["Suspend"]
     assert shown.app is not None

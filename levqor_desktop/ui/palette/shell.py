@@ -72,8 +72,9 @@ class CommandShell:
         self.ask_name: Callable[[str, str], str | None] = self._name_dialog
         self.ask_choice: Callable[[str, list[str]], str | None] = self._choice_dialog
         self.registry = CommandRegistry()
-        self.registry.add_source("window", self._window_commands)
+        # The current panel's actions first: with an empty query they lead the list.
         self.registry.add_source("panel", self._panel_commands)
+        self.registry.add_source("window", self._window_commands)
         self.registry.add_source("views", self._view_commands)
         self.registry.add_source("targets", lambda: target_commands(self.targets, window))
         self.targets = Targets()
