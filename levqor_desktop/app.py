@@ -15,17 +15,13 @@ from typing import Any, Protocol, Self
 from levqor_desktop import __version__
 from levqor_desktop.core import schema, tenancy
 from levqor_desktop.core.apikeys import ApiKeyService
-from levqor_desktop.core.canary import build_canary
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
-from levqor_desktop.core.integrations.wiring import build_connectors
-from levqor_desktop.core.jobs.wiring import build_jobs
 from levqor_desktop.core.logging import register_secret
-from levqor_desktop.core.metrics.wiring import build_metrics, build_sampler, build_server
 from levqor_desktop.core.migrate import Maintenance, MigrationService
 from levqor_desktop.core.migrate import SecretStore as MigrationSecrets
-from levqor_desktop.core.migrate.wiring import build_migrations, with_stored_password
+from levqor_desktop.core.migrate.target import with_stored_password
 from levqor_desktop.core.orgs import OrgService
 from levqor_desktop.core.secrets import PasswordPrompt, SecretStore, select_backend
 from levqor_desktop.core.status import (
@@ -43,6 +39,11 @@ from levqor_desktop.core.workflows.builtins import BuiltinCatalog
 from levqor_desktop.core.workflows.store import WorkflowStore
 from levqor_desktop.errors import LevqorError
 from levqor_desktop.settings import Settings
+from levqor_desktop.wiring.canary import build_canary
+from levqor_desktop.wiring.connectors import build_connectors
+from levqor_desktop.wiring.jobs import build_jobs
+from levqor_desktop.wiring.metrics import build_metrics, build_sampler, build_server
+from levqor_desktop.wiring.migrations import build_migrations
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@
 from levqor_desktop.core.canary.auto import AutoCanary, AutoOutcome, RiskyChange
 from levqor_desktop.core.canary.checks import CHECKS
 from levqor_desktop.core.canary.results import CheckResult, Status, Thresholds
-from levqor_desktop.core.canary.service import CanaryService, build_canary
+from levqor_desktop.core.canary.service import CanaryService
 from levqor_desktop.core.canary.store import Deployment, RunReport
 from levqor_desktop.core.canary.targets import InProcessTarget, RemoteTarget, TargetError
 from levqor_desktop.core.canary.verdict import Verdict
@@ -31,5 +31,4 @@ __all__ = [
     "TargetError",
     "Thresholds",
     "Verdict",
-    "build_canary",
 ]

@@ -1,8 +1,6 @@
 """``app.canary``: run the canary against this app or a saved deployment, keep its history.
 
-:func:`build_canary` wires it from the App's services by their agreed names, looked up
-when used (``app.jobs``, ``app.connectors`` and ``app.migrations`` may be wired after the
-canary), and subscribes the automatic canary to risky flag changes.
+The composition root wires it (:func:`levqor_desktop.wiring.canary.build_canary`).
 """
 
 from __future__ import annotations
@@ -20,15 +18,11 @@ from levqor_desktop.core.canary.reports import ConnectorCheck
 from levqor_desktop.core.canary.results import Thresholds
 from levqor_desktop.core.canary.runner import CanaryMetrics, CanaryRunner, CheckListener
 from levqor_desktop.core.canary.sources import (
-    ConnectorChecker,
-    JobStats,
     LocalSources,
-    TableJobStats,
 )
 from levqor_desktop.core.canary.store import CanaryStore, Deployment, RunReport
 from levqor_desktop.core.canary.targets import CanaryTarget, InProcessTarget, RemoteTarget
 from levqor_desktop.core.db import Database
-from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.models import utcnow
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
@@ -218,47 +212,6 @@ class CanaryService:
         self.auto.stop()
 
 
-# -- wiring from the App --------------------------------------------------------------------
-
-
-class _LateJobStats:
-    """``app.jobs`` when it offers the queue statistics, else the jobs tables."""
-
-    def __init__(self, app: Any, fallback: JobStats) -> None:
-        self._app = app
-        self._fallback = fallback
-
-    def _pick(self) -> JobStats:
-        service = vars(self._app).get("jobs")
-        return service if isinstance(service, JobStats) else self._fallback
-
-    def depth(self) -> Mapping[str, int]:
-        return self._pick().depth()
-
-    def workers_online(self) -> int:
-        return self._pick().workers_online()
-
-    def oldest_queued_age(self) -> float | None:
-        return self._pick().oldest_queued_age()
-
-    def outcome_counts(self, since: dt.datetime) -> Mapping[str, int]:
-        return self._pick().outcome_counts(since)
-
-
-class _LateSecrets:
-    """``app.secrets``, looked up at each use (build_app sets it after the App exists)."""
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-
-    @property
-    def backend(self) -> Any:
-        return self._app.secrets.backend
-
-    def check(self) -> float:
-        return float(self._app.secrets.check())
-
-
 class ConnectorAccounts(Protocol):
     """``app.connectors``: the organization's accounts, and ``check()`` of one."""
 
@@ -288,50 +241,3 @@ class AccountChecks:
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
             out.append(ConnectorCheck(connector=connector, account=label, ok=ok, detail=detail))
         return out
-
-
-def _connectors_of(app: Any) -> Callable[[], ConnectorChecker | None]:
-    def find() -> ConnectorChecker | None:
-        service = vars(app).get("connectors")
-        if isinstance(service, ConnectorChecker):
-            return service
-        if callable(getattr(service, "accounts", None)) and callable(
-            getattr(service, "check", None)
-        ):
-            return AccountChecks(service, lambda: app.actor)
-        return None
-
-    return find
-
-
-def build_canary(app: Any, *, thresholds: Thresholds | None = None) -> CanaryService:
-    """The canary of ``app`` (an :class:`~levqor_desktop.app.App`); no I/O."""
-    registry = app.metrics.registry
-    sources = LocalSources(
-        db=app.db,
-        data_dir=app.settings.data_dir,
-        redis_url=app.settings.redis_url,
-        queue_backend=lambda: str(app.queue_backend),
-        registry=registry,
-        jobs=_LateJobStats(app, TableJobStats(app.db, lambda: str(app.queue_backend))),
-        keyring=_LateSecrets(app),
-        connectors=_connectors_of(app),
-    )
-    service = CanaryService(
-        sources,
-        CanaryStore(app.db),
-        canary_mode=lambda: bool(app.flags.enabled(FlagName.CANARY_MODE)),
-        default_actor=lambda: app.actor,
-        environ=app.settings.environ,
-        secrets=lambda: app.secrets,
-        metrics=CanaryMetrics(registry),
-        thresholds=thresholds,
-    )
-    service.auto.watch_flags(app.flag_service)
-    # app.migrations is built lazily (a cached property): building it here does no I/O.
-    migrations = getattr(app, "migrations", None)
-    if migrations is not None and isinstance(getattr(migrations, "on_switched", None), list):
-        service.auto.watch_migrations(
-            migrations, lambda _result, change: service.switch_check(migrations, change)
-        )
-    return service

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -21,6 +21,7 @@ from psycopg import sql
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.migrate import runs
 from levqor_desktop.core.migrate.copyback import copy_to_sqlite
+from levqor_desktop.core.migrate.host import StepHost
 from levqor_desktop.core.migrate.keys import text_json_loaders
 from levqor_desktop.core.migrate.progress import CancelToken, Meter, ProgressCallback
 from levqor_desktop.core.migrate.sides import PostgresSide, SqliteSide
@@ -28,9 +29,6 @@ from levqor_desktop.core.migrate.tables import TableInfo, data_tables
 from levqor_desktop.core.migrate.target import Target, sqlite_writable
 from levqor_desktop.core.migrate.verify import ParityReport, compare
 from levqor_desktop.errors import MigrationError
-
-if TYPE_CHECKING:
-    from levqor_desktop.core.migrate.service import MigrationService
 
 
 @dataclass
@@ -48,7 +46,7 @@ class RollbackResult:
 
 
 def rollback(
-    service: MigrationService,
+    service: StepHost,
     target: Target | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -65,7 +63,7 @@ def rollback(
 
 
 def _rollback(
-    service: MigrationService,
+    service: StepHost,
     target: Target,
     tdb: Database,
     tables: tuple[TableInfo, ...],

@@ -23,6 +23,7 @@ from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.migrate import runs
 from levqor_desktop.core.migrate.backup import BackupInfo, BackupStore
 from levqor_desktop.core.migrate.copy import copy_to_postgres, count_rows, reset_sequences, truncate
+from levqor_desktop.core.migrate.host import FlagSetter
 from levqor_desktop.core.migrate.keys import text_json_loaders
 from levqor_desktop.core.migrate.maintenance import Maintenance
 from levqor_desktop.core.migrate.preflight import EMPTY_SCHEMA, PreflightReport, run_preflight
@@ -45,7 +46,6 @@ from levqor_desktop.errors import MigrationError
 from levqor_desktop.settings import Settings, read_config_file
 
 #: Sets PG_ENABLED (value, reason, database to audit the change in).
-FlagSetter = Callable[[bool, str, Database], object]
 
 
 class MigrationService:

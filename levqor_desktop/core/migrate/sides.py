@@ -16,7 +16,7 @@ from levqor_desktop.core.migrate import normalize, rowlines
 from levqor_desktop.core.migrate.copy import sqlite_batches
 from levqor_desktop.core.migrate.copyback import pg_batches
 from levqor_desktop.core.migrate.keys import Key, pg_order, range_where, sqlite_order
-from levqor_desktop.core.migrate.parallel import PgSnapshot, export_snapshot
+from levqor_desktop.core.migrate.snapshot import PgSnapshot, export_snapshot
 from levqor_desktop.core.migrate.tables import ColumnInfo, Kind, TableInfo
 
 Rows = list[tuple[Any, ...]]

@@ -14,21 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from psycopg import sql
 
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.migrate import runs
+from levqor_desktop.core.migrate.host import StepHost
 from levqor_desktop.core.migrate.progress import CancelToken, ProgressCallback
 from levqor_desktop.core.migrate.tables import data_tables
 from levqor_desktop.core.migrate.target import Target
 from levqor_desktop.errors import LevqorError, MigrationError
 from levqor_desktop.settings import write_config_value
-
-if TYPE_CHECKING:
-    from levqor_desktop.core.migrate.service import MigrationService
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +49,7 @@ class SwitchResult:
 
 
 def switch(
-    service: MigrationService,
+    service: StepHost,
     target: Target,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -126,7 +124,7 @@ def _high_water(target: Target) -> dict[str, int | None]:
     return marks
 
 
-def _run_hooks(service: MigrationService, result: SwitchResult) -> None:
+def _run_hooks(service: StepHost, result: SwitchResult) -> None:
     canary = service.flags.enabled(FlagName.CANARY_MODE)
     for hook in list(service.on_switched):
         try:

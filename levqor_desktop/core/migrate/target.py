@@ -16,7 +16,7 @@ import psycopg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from levqor_desktop.errors import MigrationError, SecretStoreError
+from levqor_desktop.errors import LevqorError, MigrationError, SecretStoreError
 
 #: Oldest PostgreSQL the schema and the copy were checked on.
 MIN_SERVER_VERSION = 13
@@ -180,3 +180,24 @@ def sqlite_writable(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout=10000")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def with_stored_password(url: str, secrets: SecretStore | None, notes: list[str]) -> str:
+    """A PostgreSQL URL with the password the switch put in the keyring, if it has none."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    if parsed.get_backend_name() != "postgresql" or parsed.password is not None or secrets is None:
+        return url
+    try:
+        password = secrets.get(password_key(parsed))
+    except LevqorError as exc:  # no keyring, locked, or none configured
+        # Without any keyring there is no stored password to miss (a server that wants
+        # one says so when we connect); a locked or refusing keyring is worth a note.
+        if secrets.available():
+            notes.append(f"the database password could not be read from the keyring: {exc}")
+        return url
+    if not password:
+        return url
+    return parsed.set(password=password).render_as_string(hide_password=False)

@@ -16,11 +16,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import psycopg
+
 from levqor_desktop.core.migrate import parallel, rowlines
 from levqor_desktop.core.migrate.keys import Key
 from levqor_desktop.core.migrate.progress import Meter
 from levqor_desktop.core.migrate.sides import PostgresSide, Side
-from levqor_desktop.core.migrate.tables import TableInfo
+from levqor_desktop.core.migrate.snapshot import PgSnapshot, join_snapshot
+from levqor_desktop.core.migrate.tables import TableInfo, data_tables
 
 #: A key range at most this big (on both sides) is compared row by row.
 LEAF_ROWS = 256
@@ -158,7 +161,7 @@ def compare(
             total = totals.get(table.name, 0)
             tick = _ticker(meter, table.name, total)
             if spec is not None and isinstance(pool, ProcessPoolExecutor):
-                theirs = pool.submit(parallel.remote_digest, spec, table.name, True)
+                theirs = pool.submit(remote_digest, spec, table.name, True)
             else:
                 theirs = pool.submit(_digest_tuple, remote, table, True)
             mine = digest(local, table, on_rows=tick, fast=True)
@@ -174,6 +177,22 @@ def compare(
                 parity.differences = locate(source, target, table)
             results.append(parity)
     return results
+
+
+_child: dict[str, Any] = {}
+
+
+def remote_digest(spec: PgSnapshot, table_name: str, fast: bool) -> tuple[int, str]:
+    """Runs in the child process: digest one table inside the parent's snapshot."""
+
+    conn: psycopg.Connection[Any] | None = _child.get(spec.snapshot)
+    if conn is None:
+        conn = join_snapshot(spec)
+        _child.clear()
+        _child[spec.snapshot] = conn
+    table = next(t for t in data_tables() if t.name == table_name)
+    result = digest(PostgresSide(conn), table, fast=fast)
+    return result.rows, result.sha256
 
 
 def _digest_tuple(side: Side, table: TableInfo, fast: bool) -> tuple[int, str]:

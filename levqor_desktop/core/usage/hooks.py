@@ -9,18 +9,17 @@ tokens, and their cost from the price table.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from levqor_desktop.core.models.usage import Metric
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.usage.guard import Reservation
 from levqor_desktop.core.usage.records import NewEvent
-
-if TYPE_CHECKING:
-    from levqor_desktop.core.usage.service import UsageService
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +50,32 @@ class AIStep:
     prompt_tokens: int = 0
 
 
+class Meter(Protocol):
+    """What the hooks need of :class:`~.service.UsageService` (so they do not import it)."""
+
+    def now(self) -> dt.datetime: ...
+
+    def ensure_tokens_left(self, actor: Actor, *, job_id: int | None = None) -> None: ...
+
+    def reserve(
+        self, actor: Actor, metric: Metric, amount: int, *, job_id: int | None = None
+    ) -> Reservation: ...
+
+    def worst_case_cost(self, step: AIStep) -> int: ...
+
+    def release(self, reservation: Reservation) -> None: ...
+
+    def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> int | None: ...
+
+    def settle(self, reservations: Sequence[Reservation], events: Sequence[NewEvent]) -> int: ...
+
+
 class UsageHooks:
     """``CallHooks`` for one actor (and job). Safe to share between threads."""
 
     def __init__(
         self,
-        service: UsageService,
+        service: Meter,
         actor: Actor,
         *,
         job_id: int | None = None,

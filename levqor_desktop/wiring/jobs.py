@@ -1,4 +1,4 @@
-"""Builds the jobs services onto the App: ``app.jobs``, ``app.queue`` and the background
+"""Builds the jobs services for the App: ``app.jobs``, ``app.queue`` and the background
 services (local pool, RQ dispatcher, crash recovery, scheduler, retention).
 
 Other engineers' services (``app.actions``, ``app.workflows``, ``app.usage``,
