@@ -33,6 +33,7 @@ ENV_VARS: dict[str, str] = {
     "LEVQOR_LOG_LEVEL": "log_level",
     "LEVQOR_OPS_API": "ops_api_enabled",
     "LEVQOR_OPS_API_PORT": "ops_api_port",
+    "LEVQOR_NOTIFICATIONS": "notifications",
 }
 
 
@@ -54,6 +55,8 @@ class Settings(BaseModel):
     #: The window also serves the ops HTTP API on loopback (``levqor serve`` always does).
     ops_api_enabled: bool = False
     ops_api_port: int = Field(default=8765, ge=0, le=65535)
+    #: The window shows desktop notifications of job failures and failed canaries.
+    notifications: bool = False
     #: Environment the settings were read from, kept so flags see the same overrides.
     environ: Mapping[str, str] = Field(default_factory=dict, repr=False, exclude=True)
 
