@@ -16,6 +16,7 @@ from levqor_desktop import __version__
 from levqor_desktop.core import schema, tenancy
 from levqor_desktop.core.apikeys import ApiKeyService
 from levqor_desktop.core.db import Database
+from levqor_desktop.core.errorreports import ErrorReporting
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
 from levqor_desktop.core.incidents import IncidentService
@@ -161,6 +162,10 @@ class App:
         self.background.append(self.canary.auto)
         #: The incident timeline of a time window and its redacted export.
         self.incidents = IncidentService(db, self.secrets)
+        #: Opt-in error reporting (Sentry): off unless enabled; started by start().
+        self.error_reporting = ErrorReporting(
+            settings.config_dir, self.secrets, release=__version__
+        )
         self._started = False
         self._background_running = False
 
@@ -175,6 +180,12 @@ class App:
         """Connect, bring the schema to head (unless told not to), create the defaults."""
         if self._started:
             return self
+        # Reporting first, so a failing upgrade is reported too; a locked keyring must
+        # not keep the app from starting.
+        try:
+            self.error_reporting.start()
+        except LevqorError as exc:
+            log.warning("error reporting stays off: %s", exc)
         if upgrade:
             schema.upgrade(self.db)
         else:
@@ -209,6 +220,7 @@ class App:
                 except Exception:
                     log.exception("stopping %s failed", service.name)
             self._background_running = False
+        self.error_reporting.stop()
         self.actions.close()
         self.db.dispose()
 

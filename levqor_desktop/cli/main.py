@@ -40,6 +40,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "levqor_desktop.cli.incident",
     "levqor_desktop.cli.profiles",
     "levqor_desktop.cli.audit",
+    "levqor_desktop.cli.error_reporting",
 )
 
 

@@ -258,6 +258,18 @@ class MainWindow(QMainWindow):
     def add_toolbar_widget(self, widget: QWidget) -> None:
         self.toolbar.addWidget(widget)
 
+    def open_error_reporting(self) -> None:
+        """Help → Error reporting…: the opt-in Sentry switch."""
+        from PySide6.QtCore import Qt
+
+        from levqor_desktop.ui.error_reporting_dialog import ErrorReportingDialog
+
+        if self.app is None:
+            return
+        dialog = ErrorReportingDialog(self.app.error_reporting, self.bridge, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
     def show_error(self, exc: BaseException) -> None:
         self.banner.show_text(_describe(exc))
 

@@ -11,9 +11,10 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QSettings
 
-from levqor_desktop.app import App, build_app
+from levqor_desktop.app import build_app
 from levqor_desktop.settings import Settings
 from levqor_desktop.ui.main_window import MainWindow
+from tests.ui.panel_support import started_window
 
 
 @pytest.fixture
@@ -25,14 +26,4 @@ def qsettings(tmp_path: Path) -> QSettings:
 def window(qtbot, settings: Settings, qsettings: QSettings) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
     """The main window on a started App (SQLite in a temporary home)."""
 
-    def factory() -> App:
-        return build_app(settings)
-
-    win = MainWindow(factory, settings=qsettings)
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win.app_ready, timeout=20_000):
-        win.start()
-    try:
-        yield win
-    finally:
-        win.shutdown()
+    yield from started_window(qtbot, lambda: build_app(settings), qsettings)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
 from levqor_desktop.app import App
 from levqor_desktop.ui.bridge import Bridge
+from levqor_desktop.ui.main_window import MainWindow
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 
 
@@ -66,3 +70,17 @@ def shown_panel(
     finally:
         panel.shutdown()
         ctx.bridge.close()
+
+
+def started_window(
+    qtbot: QtBot, factory: Callable[[], App], qsettings: QSettings
+) -> Iterator[MainWindow]:
+    """A window on ``factory``'s App, once it is ready; shut down when the test ends."""
+    win = MainWindow(factory, settings=qsettings)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.app_ready, timeout=20_000):
+        win.start()
+    try:
+        yield win
+    finally:
+        win.shutdown()

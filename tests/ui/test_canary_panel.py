@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
-from levqor_desktop.app import App, build_app
+from levqor_desktop.app import build_app
 from levqor_desktop.core.canary import CHECKS, AutoOutcome, Status, Verdict
 from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.jobs.heartbeat import WorkerBoard
@@ -23,6 +23,7 @@ from levqor_desktop.ui.panels.canary import CanaryPanel
 from tests.conftest import make_settings
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.integration.canary_support import free_port, redis_server
+from tests.ui.panel_support import started_window
 
 pytestmark = pytest.mark.ui
 
@@ -34,17 +35,9 @@ def canary_window(qtbot: QtBot, home: Path, qsettings: QSettings) -> Iterator[Ma
         home, LEVQOR_METRICS_PORT="0", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"
     )
 
-    def factory() -> App:
-        return build_app(settings, secret_backend=MemoryKeyring())
-
-    win = MainWindow(factory, settings=qsettings)
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win.app_ready, timeout=20_000):
-        win.start()
-    try:
-        yield win
-    finally:
-        win.shutdown()
+    yield from started_window(
+        qtbot, lambda: build_app(settings, secret_backend=MemoryKeyring()), qsettings
+    )
 
 
 def open_panel(window: MainWindow) -> CanaryPanel:

@@ -155,6 +155,7 @@ class CommandShell:
                 self.toggle_notifications, group=VIEW, checkable=True, checked=notify_on,
             ),
             Command("help.shortcuts", "Keyboard shortcuts", self.show_shortcuts, group=HELP),
+            Command("help.errors", "Error reporting…", w.open_error_reporting, group=HELP),
             Command("help.about", "About Levqor Desktop", self.show_about, group=HELP),
         ]  # fmt: skip
 
