@@ -148,6 +148,14 @@ def measure(
             httpx.request(kind["method"], f"{url}{kind['path']}", headers=kind.get("headers"),
                           json=kind.get("body"), timeout=10)  # fmt: skip
         rss_before, cpu_before = rss_mb(pid), cpu_s(pid)
+        spy = None
+        if args.py_spy:  # collapsed stacks of the server under load, for profiling
+            spy = subprocess.Popen(
+                ["py-spy", "record", "--nonblocking", "--format", "raw", "--pid", str(pid),
+                 "--duration", str(int(args.seconds + args.ramp)),
+                 "--output", str(Path(args.py_spy) / f"{name}.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
         t0 = time.perf_counter()
         generator = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "load_client.py"), "--url", url,
@@ -157,6 +165,8 @@ def measure(
             cwd=ROOT, check=True, capture_output=True, text=True,
         )  # fmt: skip
         wall = time.perf_counter() - t0
+        if spy is not None:
+            spy.wait()
         result: dict[str, Any] = json.loads(generator.stdout)
         result.update(
             server=name,
@@ -243,6 +253,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="baseline/levqor pairs")
     parser.add_argument("--settings", default="sqlite,postgresql")
     parser.add_argument("--quick", action="store_true", help="smoke run: 100 clients, 5 s")
+    parser.add_argument("--py-spy", metavar="DIR", help="profile each server into DIR")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.quick:

@@ -25,6 +25,9 @@ from levqor_desktop.settings import mask_url
 
 #: How long a SQLite writer waits for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Connections kept open: see _create_engine.
+SQLITE_POOL_SIZE = 48
+PG_POOL_SIZE = 20
 #: How long we wait for a PostgreSQL server to accept a connection.
 PG_CONNECT_TIMEOUT_S = 5
 
@@ -135,8 +138,19 @@ class Database:
 
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
+        # A file database keeps room for every thread that may hold a connection at once
+        # (the ops API's 40 request threads, the pool's workers, the services): past
+        # pool_size each checkout opened a connection (a file open and four PRAGMAs) and
+        # closed it after. (":memory:" gets SQLAlchemy's single-connection pool.)
+        sizes = (
+            {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 16}
+            if url.database and url.database != ":memory:"
+            else {}
+        )
         engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **sizes,
         )
         event.listen(engine, "connect", _sqlite_on_connect)
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
@@ -148,7 +162,7 @@ def _create_engine(url: URL) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=10,
+        pool_size=PG_POOL_SIZE,
         max_overflow=20,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
