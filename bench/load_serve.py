@@ -215,8 +215,8 @@ def setting(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any
                 server_env = {**base_env, "LOAD_DB_URL": prepared["db"],
                               **({"LOAD_REDIS_URL": redis_url} if redis_url else {})}  # fmt: skip
             else:
-                command = [sys.executable, "-m", "levqor_desktop.cli.main", "serve",
-                           "--port", str(port), "--rate", "1000000", "--burst", "1000000"]  # fmt: skip
+                command = [sys.executable, "-m", "levqor_desktop.cli.main", "serve", "--port",
+                           str(port), "--rate", "1000000", "--burst", "1000000"]  # fmt: skip
                 server_env = {**base_env, **env, "LEVQOR_HOME": str(home),
                               "LEVQOR_METRICS_PORT": "0"}  # fmt: skip
             result = measure(f"{kind}-{name}", command, server_env, port,

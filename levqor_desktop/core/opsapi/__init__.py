@@ -50,9 +50,11 @@ class OpsHost(Protocol):
     db: Database
     api_keys: ApiKeyService
     flag_service: FlagService
-    jobs: JobService
     usage: UsageService
     guard: Guard
+
+    @property
+    def jobs(self) -> JobService: ...
 
     @property
     def canary(self) -> _Canary: ...
