@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from levqor_desktop.cli.context import CliContext
+from levqor_desktop.cli.guard import add_guard_options, guarded
 from levqor_desktop.core.flags.approvals import ChangeRequest, Outcome
 from levqor_desktop.core.flags.rollout import Rollout
 from levqor_desktop.core.flags.schedules import ScheduledFlip, parse_when
@@ -84,6 +85,8 @@ def register(fsub: Any) -> list[argparse.ArgumentParser]:
     rs.add_argument("id", type=int, help="the change's number in `levqor flags history`")
     rs.add_argument("--reason")
     rs.set_defaults(handler=run_restore)
+    for changing in (rq, *decided, wd, sc, ca, ro, rs):
+        add_guard_options(changing)
     return [rq, *decided, wd, ls, sc, sl, ca, ro, rs]
 
 
@@ -192,18 +195,38 @@ def run_request(ctx: CliContext) -> int:
     a, app = ctx.args, ctx.app()
     value = _value(a.value, a.name)
     at = parse_when(a.at, app.flag_schedules.clock()) if a.at else None
-    outcome = app.flag_requests.change(ctx.actor, a.name, value, a.reason, at=at, source="cli")
+    outcome = guarded(
+        ctx,
+        "flags.request",
+        f"{a.name.upper()} -> {describe_value(value)}",
+        lambda: app.flag_requests.change(ctx.actor, a.name, value, a.reason, at=at, source="cli"),
+        details={"reason": a.reason, "at": a.at},
+    )
     return _print_outcome(ctx, outcome)
 
 
 def run_decide(ctx: CliContext) -> int:
     requests = ctx.app().flag_requests
     decide = requests.approve if ctx.args.verb == "approve" else requests.reject
-    return _print_request(ctx, decide(ctx.actor, ctx.args.id, ctx.args.note, source="cli"))
+    verb, number = ctx.args.verb, ctx.args.id
+    done = guarded(
+        ctx,
+        f"flags.{verb}",
+        f"change request #{number}",
+        lambda: decide(ctx.actor, number, ctx.args.note, source="cli"),
+    )
+    return _print_request(ctx, done)
 
 
 def run_withdraw(ctx: CliContext) -> int:
-    return _print_request(ctx, ctx.app().flag_requests.withdraw(ctx.actor, ctx.args.id))
+    number = ctx.args.id
+    done = guarded(
+        ctx,
+        "flags.withdraw",
+        f"change request #{number}",
+        lambda: ctx.app().flag_requests.withdraw(ctx.actor, number),
+    )
+    return _print_request(ctx, done)
 
 
 def run_requests(ctx: CliContext) -> int:
@@ -233,7 +256,12 @@ def run_schedule(ctx: CliContext) -> int:
     a, app = ctx.args, ctx.app()
     at = parse_when(a.at, app.flag_schedules.clock())
     value = _value(a.value, a.name)
-    flip = app.flag_schedules.schedule(ctx.actor, a.name, value, at, a.reason, source="cli")
+    flip = guarded(
+        ctx,
+        "flags.schedule",
+        f"{a.name.upper()} -> {describe_value(value)} at {at:%Y-%m-%d %H:%M} UTC",
+        lambda: app.flag_schedules.schedule(ctx.actor, a.name, value, at, a.reason, source="cli"),
+    )
     return _print_flip(ctx, flip)
 
 
@@ -259,13 +287,25 @@ def run_scheduled(ctx: CliContext) -> int:
 
 
 def run_cancel(ctx: CliContext) -> int:
-    return _print_flip(ctx, ctx.app().flag_schedules.cancel(ctx.actor, ctx.args.id))
+    number = ctx.args.id
+    flip = guarded(
+        ctx,
+        "flags.cancel_flip",
+        f"scheduled flip #{number}",
+        lambda: ctx.app().flag_schedules.cancel(ctx.actor, number),
+    )
+    return _print_flip(ctx, flip)
 
 
 def run_rollout(ctx: CliContext) -> int:
     a, rollouts = ctx.args, ctx.app().flag_rollouts
     if a.clear:
-        removed = rollouts.clear(ctx.actor, a.name, source="cli")
+        removed = guarded(
+            ctx,
+            "flags.rollout_clear",
+            a.name.upper(),
+            lambda: rollouts.clear(ctx.actor, a.name, source="cli"),
+        )
         if ctx.json:
             ctx.emit_json({"removed": removed})
         else:
@@ -273,8 +313,13 @@ def run_rollout(ctx: CliContext) -> int:
         return 0
     if a.orgs is not None or a.percent is not None:
         orgs = [o for o in (a.orgs or "").split(",") if o.strip()]
-        rollout: Rollout | None = rollouts.set(
-            ctx.actor, a.name, orgs=orgs, share_percent=a.percent or 0.0, bucket_by=a.by
+        rollout: Rollout | None = guarded(
+            ctx,
+            "flags.rollout",
+            f"{a.name.upper()}: orgs {','.join(orgs) or '-'}, {a.percent or 0.0}% by {a.by}",
+            lambda: rollouts.set(
+                ctx.actor, a.name, orgs=orgs, share_percent=a.percent or 0.0, bucket_by=a.by
+            ),
         )
     else:
         rollout = rollouts.get(a.name)
@@ -288,5 +333,11 @@ def run_rollout(ctx: CliContext) -> int:
 
 
 def run_restore(ctx: CliContext) -> int:
-    outcome = ctx.app().flag_requests.restore(ctx.actor, ctx.args.id, ctx.args.reason)
+    number = ctx.args.id
+    outcome = guarded(
+        ctx,
+        "flags.restore",
+        f"the value of change #{number}",
+        lambda: ctx.app().flag_requests.restore(ctx.actor, number, ctx.args.reason),
+    )
     return _print_outcome(ctx, outcome)

@@ -150,3 +150,26 @@ def test_api_refuses_a_change_on_production_without_the_header(prod_app: App) ->
         ("refused", "api")
     ] * 2
     assert rows[0].actor_name.startswith(f"{prod_app.actor.display_name} (key ")
+
+
+def test_safe_flag_changes_are_guarded_on_production(
+    prod_cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    on_prod = ["--profile", PROD]
+    changes = [
+        ["flags", "request", "BUILDER_ENABLED", "on"],
+        ["flags", "schedule", "BUILDER_ENABLED", "off", "--at", "+1h"],
+        ["flags", "rollout", "BUILDER_ENABLED", "--percent", "10"],
+    ]
+    for change in changes:
+        assert main([*on_prod, *change]) == 1, change
+        assert f"add --yes --confirm {PROD}" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main([*on_prod, "flags", "scheduled", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # nothing was scheduled
+    for change in changes:
+        assert main([*on_prod, *change, "--yes", "--confirm", PROD]) == 0, change
+    rows = _audit(capsys, *on_prod)
+    outcomes = {(r["action"], r["outcome"]) for r in rows}
+    for action in ("flags.request", "flags.schedule", "flags.rollout"):
+        assert (action, "refused") in outcomes and (action, "confirmed") in outcomes
