@@ -114,13 +114,22 @@ class Database:
             yield session
 
     def ping(self) -> Ping:
-        """One round trip; never raises."""
+        """One round trip; never raises.
+
+        A pooled connection that died (the server restarted, the database was dropped)
+        says nothing of the server now: the pool drops it and we ask once more on a new
+        one, so the answer is the server's ("does not exist"), not the stale socket's.
+        """
         start = time.perf_counter()
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except DBAPIError as exc:
-            return Ping(False, None, describe_db_error(exc, self))
+        for attempt in (1, 2):
+            try:
+                with self.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                break
+            except DBAPIError as exc:
+                if attempt == 1 and exc.connection_invalidated:
+                    continue
+                return Ping(False, None, describe_db_error(exc, self))
         return Ping(True, (time.perf_counter() - start) * 1000)
 
     def dispose(self) -> None:
