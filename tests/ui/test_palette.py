@@ -176,6 +176,8 @@ def test_notifications_are_off_by_default_and_on_after_the_setting(
     tray.poll_now()
     qtbot.waitUntil(lambda: bool(notices), timeout=5000)
     assert [n.ref for n in notices] == [job_id]  # type: ignore[attr-defined]
+    # What the tray's tooltip shows (sampled off the UI thread where there is a tray).
+    assert tray.sample().failed == 1
     qtbot.waitUntil(lambda: shown.banner.isVisible())
     assert f"Job #{job_id} failed" in shown.banner.label.text()
 

@@ -81,7 +81,7 @@ class TrayAndNotices(QObject):
         )
         if self.icon is not None:
             self._count_poller = Poller(
-                self._bridge, TRAY_MS, self._sample, self.show_counts, self, self._failed
+                self._bridge, TRAY_MS, self.sample, self.show_counts, self, self._failed
             )
             self._count_poller.start()
         self._apply(bool(getattr(app.settings, "notifications", False)), persist=False)
@@ -94,7 +94,8 @@ class TrayAndNotices(QObject):
         self._feed = None
         self._app = None
 
-    def _sample(self) -> QueueCounts:
+    def sample(self) -> QueueCounts:
+        """The queue state for the tooltip (off the UI thread)."""
         app = self._app
         if app is None or app.actor is None:
             return QueueCounts(0, 0, 0)
