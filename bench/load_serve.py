@@ -42,6 +42,7 @@ import httpx  # noqa: E402
 from bench.jobs import NOOP, _pg_database  # noqa: E402
 from levqor_desktop.app import build_app  # noqa: E402
 from levqor_desktop.core.models import Role  # noqa: E402
+from levqor_desktop.core.opsapi.server import KEEP_ALIVE_S  # noqa: E402
 from levqor_desktop.settings import Settings  # noqa: E402
 
 #: Shares of the mix.
@@ -211,7 +212,8 @@ def setting(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any
             if name == "baseline":
                 command = [sys.executable, "-m", "uvicorn", "bench.load_baseline:app",
                            "--port", str(port), "--no-access-log", "--log-level", "warning",
-                           "--lifespan", "off"]  # fmt: skip
+                           "--lifespan", "off",
+                           "--timeout-keep-alive", str(KEEP_ALIVE_S)]  # fmt: skip
                 server_env = {**base_env, "LOAD_DB_URL": prepared["db"],
                               **({"LOAD_REDIS_URL": redis_url} if redis_url else {})}  # fmt: skip
             else:
