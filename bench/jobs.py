@@ -43,7 +43,12 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from levqor_desktop.app import App, build_app  # noqa: E402
-from levqor_desktop.core.models.jobs import FINISHED, Job  # noqa: E402
+from levqor_desktop.core.db import Database  # noqa: E402
+from levqor_desktop.core.jobs import store  # noqa: E402
+from levqor_desktop.core.jobs.claims import claim_by_id  # noqa: E402
+from levqor_desktop.core.jobs.store import StepResult  # noqa: E402
+from levqor_desktop.core.models import utcnow  # noqa: E402
+from levqor_desktop.core.models.jobs import FINISHED, Job, JobStatus, StepStatus  # noqa: E402
 from levqor_desktop.core.workflows import parse_workflow, run_workflow  # noqa: E402
 from levqor_desktop.settings import Settings  # noqa: E402
 
@@ -57,6 +62,28 @@ NOOP = {
 def noop(n: int) -> int:
     """Bare RQ's job: the no-op."""
     return n
+
+
+_RECORD: list[Database] = []
+
+
+def open_record(url: str) -> None:
+    """The recorded bare worker's database, opened before it starts (as ours is)."""
+    _RECORD.append(Database(url))
+    _RECORD[0].ping()
+
+
+def recorded_noop(job_id: int) -> int:
+    """Bare RQ's job with the levqor record: the no-op between the claim (metered) and
+    the end (with its step) that the levqor worker writes, the same statements in line."""
+    db, worker = _RECORD[0], f"bare-{os.getpid()}"
+    began = utcnow()
+    job = claim_by_id(db, job_id, worker, began, meter=True)
+    assert job is not None, f"job {job_id} was not runnable"
+    done = utcnow()
+    step = StepResult("only", 0, StepStatus.SUCCEEDED, 1, began, done, job.inputs["n"], None)
+    store.finish(db, job_id, worker, JobStatus.SUCCEEDED, done, step=step)
+    return job_id
 
 
 def _app(home: Path, **env: str) -> App:
@@ -197,7 +224,11 @@ def rq_backend(home: Path, pg_url: str, redis_url: str, jobs: int) -> float:
     return rate
 
 
-def bare_rq(redis_url: str, jobs: int, *, quiet: bool = False) -> float:
+def bare_rq(
+    redis_url: str, jobs: int, *, quiet: bool = False, record: tuple[Path, str] | None = None
+) -> float:
+    """Bare RQ's rate; ``record`` (a home and a PostgreSQL URL): each job also claims
+    and ends a levqor job row there, with the levqor worker's statements."""
     import redis
     from rq import Queue
     from rq.job import Job as RqJob
@@ -205,7 +236,23 @@ def bare_rq(redis_url: str, jobs: int, *, quiet: bool = False) -> float:
     conn = redis.Redis.from_url(redis_url)
     name = f"bench-{uuid.uuid4().hex[:6]}"
     queue = Queue(name, connection=conn)
-    ids = [queue.enqueue("bench.jobs.noop", n, result_ttl=600).id for n in range(jobs)]
+    opening = ""
+    if record is None:
+        ids = [queue.enqueue("bench.jobs.noop", n, result_ttl=600).id for n in range(jobs)]
+    else:
+        app = _app(record[0], DATABASE_URL=record[1], PG_ENABLED="1")  # local: no dispatch
+        assert app.actor is not None
+        rows = [
+            job_id
+            for start in range(0, jobs, 500)
+            for job_id in app.jobs.enqueue_many(
+                app.actor, None, [{"n": n} for n in range(start, min(jobs, start + 500))],
+                document=NOOP,
+            )
+        ]  # fmt: skip
+        app.close()
+        ids = [queue.enqueue("bench.jobs.recorded_noop", j, result_ttl=600).id for j in rows]
+        opening = f"bench.jobs.open_record({record[1]!r});"
     # bench.jobs (this module, which holds the no-op) is imported before the worker
     # starts, so its import is not counted in bare RQ's time, as the levqor worker's
     # start-up is not counted in its own.
@@ -213,7 +260,7 @@ def bare_rq(redis_url: str, jobs: int, *, quiet: bool = False) -> float:
     code = (
         "import redis, sys, bench.jobs; from rq import Queue, SimpleWorker;"
         "from levqor_desktop.core.jobs.rq_worker import QuietHeartbeat;"
-        f"c = redis.Redis.from_url({redis_url!r});"
+        f"c = redis.Redis.from_url({redis_url!r});{opening}"
         f"{worker}([Queue({name!r}, connection=c)], connection=c)"
         ".work(burst=True, logging_level='WARNING')"
     )
@@ -242,20 +289,22 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--rq-rounds", type=int, default=3)
+    parser.add_argument("--rq-only", action="store_true", help="only the rq rounds")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: dict[str, Any] = {"jobs": args.jobs, "threads": args.threads}
     with tempfile.TemporaryDirectory() as tmp:
-        results["ceiling_per_s"] = thread_pool_ceiling(args.jobs, args.threads)
-        app = _app(Path(tmp) / "sqlite")
-        results["local_sqlite"] = local_backend(app, args.jobs, args.threads)
-        app.close()
-        app = _app(Path(tmp) / "latency")
-        results["latency"] = latency(app, args.latency_samples)
-        app.close()
+        if not args.rq_only:
+            results["ceiling_per_s"] = thread_pool_ceiling(args.jobs, args.threads)
+            app = _app(Path(tmp) / "sqlite")
+            results["local_sqlite"] = local_backend(app, args.jobs, args.threads)
+            app.close()
+            app = _app(Path(tmp) / "latency")
+            results["latency"] = latency(app, args.latency_samples)
+            app.close()
         admin = os.environ.get("LEVQOR_TEST_DATABASE_URL")
         redis_url = os.environ.get("LEVQOR_TEST_REDIS_URL")
-        if admin:
+        if admin and not args.rq_only:
             pg_url, drop = _pg_database(admin)
             try:
                 app = _app(Path(tmp) / "pg", DATABASE_URL=pg_url, PG_ENABLED="1")
@@ -263,24 +312,30 @@ def main() -> int:
                 app.close()
             finally:
                 drop()
-            if redis_url:
-                bare_rates, quiet_rates, rq_rates = [], [], []
-                for n in range(args.rq_rounds):
-                    bare_rates.append(bare_rq(redis_url, args.jobs))
-                    quiet_rates.append(bare_rq(redis_url, args.jobs, quiet=True))
-                    pg_url, drop = _pg_database(admin)
-                    try:
-                        rq_rates.append(
-                            rq_backend(Path(tmp) / f"rq{n}", pg_url, redis_url, args.jobs)
-                        )
-                    finally:
-                        drop()
-                results["bare_rq_rounds"] = bare_rates
-                results["quiet_rq_rounds"] = quiet_rates
-                results["quiet_rq_per_s"] = statistics.median(quiet_rates)
-                results["rq_backend_rounds"] = rq_rates
-                results["bare_rq_per_s"] = statistics.median(bare_rates)
-                results["rq_backend_per_s"] = statistics.median(rq_rates)
+        if admin and redis_url:
+            bare_rates, quiet_rates, recorded_rates, rq_rates = [], [], [], []
+            for n in range(args.rq_rounds):
+                bare_rates.append(bare_rq(redis_url, args.jobs))
+                quiet_rates.append(bare_rq(redis_url, args.jobs, quiet=True))
+                pg_url, drop = _pg_database(admin)
+                try:
+                    record = (Path(tmp) / f"rec{n}", pg_url)
+                    recorded_rates.append(bare_rq(redis_url, args.jobs, quiet=True, record=record))
+                finally:
+                    drop()
+                pg_url, drop = _pg_database(admin)
+                try:
+                    rq_rates.append(rq_backend(Path(tmp) / f"rq{n}", pg_url, redis_url, args.jobs))
+                finally:
+                    drop()
+            results["bare_rq_rounds"] = bare_rates
+            results["quiet_rq_rounds"] = quiet_rates
+            results["quiet_rq_per_s"] = statistics.median(quiet_rates)
+            results["recorded_rq_rounds"] = recorded_rates
+            results["recorded_rq_per_s"] = statistics.median(recorded_rates)
+            results["rq_backend_rounds"] = rq_rates
+            results["bare_rq_per_s"] = statistics.median(bare_rates)
+            results["rq_backend_per_s"] = statistics.median(rq_rates)
     _report(results, as_json=args.json)
     return 0
 
@@ -289,7 +344,7 @@ def _report(r: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(r, indent=2))
         return
-    ceiling = r["ceiling_per_s"]
+    ceiling = r.get("ceiling_per_s", float("nan"))
     print(f"{r['jobs']} one-step no-op jobs, {r['threads']} threads")
     print(f"ThreadPoolExecutor ceiling      {ceiling:8.0f} jobs/s")
     for key, label in (("local_sqlite", "local, SQLite"), ("local_postgres", "local, PostgreSQL")):
@@ -302,24 +357,33 @@ def _report(r: dict[str, Any], *, as_json: bool) -> None:
     if "bare_rq_per_s" in r:
         bare = r["bare_rq_per_s"]
         rounds = ", ".join(
-            f"{b:.0f}/{h:.0f}/{q:.0f}"
-            for b, h, q in zip(
-                r["bare_rq_rounds"], r["quiet_rq_rounds"], r["rq_backend_rounds"], strict=True
+            f"{b:.0f}/{h:.0f}/{c:.0f}/{q:.0f}"
+            for b, h, c, q in zip(
+                r["bare_rq_rounds"], r["quiet_rq_rounds"], r["recorded_rq_rounds"],
+                r["rq_backend_rounds"], strict=True,
             )
-        )
-        print(f"bare RQ / bare RQ quiet heartbeat / rq backend by round   {rounds} jobs/s")
+        )  # fmt: skip
+        print(f"bare / quiet-heartbeat bare / bare + record / rq backend by round: {rounds}")
         print(f"bare RQ SimpleWorker (median)   {bare:8.0f} jobs/s")
         quiet = r["quiet_rq_per_s"]
         print(f"bare RQ, quiet heartbeat        {quiet:8.0f} jobs/s")
+        recorded = r["recorded_rq_per_s"]
+        print(
+            f"bare RQ + the PostgreSQL record {recorded:8.0f} jobs/s ({recorded / quiet:.2f}x "
+            "quiet-heartbeat bare RQ: what the record costs)"
+        )
         rq = r["rq_backend_per_s"]
         print(
             f"rq backend (levqor worker)      {rq:8.0f} jobs/s ({rq / bare:.2f}x bare RQ, "
-            f"{rq / quiet:.2f}x bare RQ with the same heartbeat)"
+            f"{rq / quiet:.2f}x bare RQ with the same heartbeat, "
+            f"{rq / recorded:.2f}x bare RQ with the same heartbeat and record)"
         )
         if "local_sqlite" in r:
             print(
                 f"local SQLite drain / bare RQ     {r['local_sqlite']['drain_per_s'] / bare:.1f}x"
             )
+    if "latency" not in r:
+        return
     lat = r["latency"]
     print(
         f"enqueue -> start, idle local pool: p50 {lat['p50_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms"

@@ -19,11 +19,20 @@ from levqor_desktop.core.db import Database
 from levqor_desktop.core.errorreports import ErrorReporting
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
+from levqor_desktop.core.incidents import IncidentService
 from levqor_desktop.core.logging import register_secret
 from levqor_desktop.core.migrate import Maintenance, MigrationService
 from levqor_desktop.core.migrate import SecretStore as MigrationSecrets
 from levqor_desktop.core.migrate.target import with_stored_password
 from levqor_desktop.core.orgs import OrgService
+from levqor_desktop.core.safety import (
+    LOCAL,
+    PROFILES_FILE_NAME,
+    Guard,
+    Profile,
+    ProfileStore,
+    local_profile,
+)
 from levqor_desktop.core.secrets import PasswordPrompt, SecretStore, select_backend
 from levqor_desktop.core.status import (
     DatabaseStatus,
@@ -42,6 +51,7 @@ from levqor_desktop.errors import LevqorError
 from levqor_desktop.settings import Settings
 from levqor_desktop.wiring.canary import build_canary
 from levqor_desktop.wiring.connectors import build_connectors
+from levqor_desktop.wiring.flags import build_flag_safety
 from levqor_desktop.wiring.jobs import build_jobs
 from levqor_desktop.wiring.metrics import build_metrics, build_sampler, build_server
 from levqor_desktop.wiring.migrations import build_migrations
@@ -94,6 +104,9 @@ class App:
         db: Database,
         notes: list[str],
         secrets: SecretStore | None = None,
+        *,
+        profile: Profile | None = None,
+        profiles: ProfileStore | None = None,
     ) -> None:
         self.settings = settings
         self.flags = flags
@@ -103,6 +116,13 @@ class App:
         self.actor: Actor | None = None
         #: Secrets (OS keyring, the backend chosen by build_app).
         self.secrets: SecretStore = secrets or SecretStore(_no_backend)
+        #: The deployment profiles of this machine and the one this App runs on.
+        self.profiles = profiles or ProfileStore(
+            settings.config_dir / PROFILES_FILE_NAME, self.secrets, settings
+        )
+        self.profile: Profile = profile or local_profile(settings)
+        #: The production guard every mutating operator action passes (see core/safety).
+        self.guard = Guard(db, self.profile)
         #: Services started by :meth:`start_background` and stopped by :meth:`close`, in order.
         self.background: list[BackgroundService] = []
         #: Audited flag changes; metrics, their sampler and /metrics on loopback.
@@ -116,6 +136,12 @@ class App:
         self.orgs = OrgService(db, flags)
         #: Maintenance mode (a file in the data folder, seen by every process).
         self.maintenance = Maintenance(settings.data_dir)
+        #: Safe flag changes: change requests (a second admin approves risky changes),
+        #: scheduled flips (applied once, by the flip scheduler), rollouts per subject.
+        flag_safety = build_flag_safety(self)
+        self.flag_requests, self.flag_schedules = flag_safety.requests, flag_safety.schedules
+        self.flag_rollouts, self.flag_flips = flag_safety.rollouts, flag_safety.scheduler
+        self.background.append(self.flag_flips)
         #: What workflow steps can call (core.* now; connector actions via .add) and
         #: the stored workflows with their versions.
         self.actions = CompositeCatalog(BuiltinCatalog())
@@ -134,6 +160,8 @@ class App:
         self.api_keys = ApiKeyService(db)
         self.canary = build_canary(self)
         self.background.append(self.canary.auto)
+        #: The incident timeline of a time window and its redacted export.
+        self.incidents = IncidentService(db, self.secrets)
         #: Opt-in error reporting (Sentry): off unless enabled; started by start().
         self.error_reporting = ErrorReporting(
             settings.config_dir, self.secrets, release=__version__
@@ -266,13 +294,19 @@ def _no_backend() -> Any:
 def build_app(
     settings: Settings | None = None,
     *,
+    profile: str | None = None,
     secret_backend: Any = None,
     password_prompt: PasswordPrompt | None = None,
 ) -> App:
     """Wire the services for these settings (read from the environment when None).
 
-    ``secret_backend`` replaces the keyring backend selection (tests pass an in-memory
-    keyring); ``password_prompt`` asks for the file keyring's password when opted into.
+    ``profile`` names the deployment profile to run on (else ``LEVQOR_PROFILE``, else the
+    built-in ``local``: the settings as they are). A named profile's database and Redis
+    URLs replace the settings' ones, with their passwords from the keyring, and its
+    database is used as named (PostgreSQL or SQLite) whatever ``PG_ENABLED`` says:
+    the operator chose that deployment. ``secret_backend`` replaces the keyring backend
+    selection (tests pass an in-memory keyring); ``password_prompt`` asks for the file
+    keyring's password when opted into.
     """
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
@@ -285,6 +319,13 @@ def build_app(
         secrets = SecretStore(
             lambda: select_backend(env, data_dir, password_prompt), on_value=register_secret
         )
-    url, notes = resolve_database_url(settings, flags, secrets)
+    profiles = ProfileStore(settings.config_dir / PROFILES_FILE_NAME, secrets, settings)
+    chosen = profiles.get(profile or settings.environ.get("LEVQOR_PROFILE") or LOCAL)
+    if chosen.builtin:
+        url, notes = resolve_database_url(settings, flags, secrets)
+    else:
+        db_url, redis_url = profiles.connection(chosen)
+        settings = settings.model_copy(update={"database_url": db_url, "redis_url": redis_url})
+        url, notes = db_url or f"sqlite:///{settings.sqlite_path}", []
     db = Database(url)
-    return App(settings, flags, db, notes, secrets)
+    return App(settings, flags, db, notes, secrets, profile=chosen, profiles=profiles)

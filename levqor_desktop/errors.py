@@ -13,6 +13,7 @@ on one line and exits non-zero.
     ├── NotFoundError        a named thing (job, workflow, user, ...) does not exist
     ├── ValidationError      input that does not fit (workflow JSON, a CLI value, ...)
     ├── PermissionDenied     the acting role may not do this
+    │   └── ApprovalRequired      a risky flag change needs a second admin's approval
     ├── LimitExceeded        a usage limit or budget forbids the work
     ├── MaintenanceMode      writes are paused (a migration runs)
     ├── MigrationError       backup/migrate/verify/switch/rollback refused or failed
@@ -66,6 +67,10 @@ class ValidationError(LevqorError):
 
 class PermissionDenied(LevqorError):
     """The acting user's role does not allow the operation."""
+
+
+class ApprovalRequired(PermissionDenied):
+    """A risky flag change needs a change request approved by a second admin."""
 
 
 class LimitExceeded(LevqorError):

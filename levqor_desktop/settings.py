@@ -33,6 +33,7 @@ ENV_VARS: dict[str, str] = {
     "LEVQOR_LOG_LEVEL": "log_level",
     "LEVQOR_OPS_API": "ops_api_enabled",
     "LEVQOR_OPS_API_PORT": "ops_api_port",
+    "LEVQOR_NOTIFICATIONS": "notifications",
 }
 
 
@@ -54,6 +55,8 @@ class Settings(BaseModel):
     #: The window also serves the ops HTTP API on loopback (``levqor serve`` always does).
     ops_api_enabled: bool = False
     ops_api_port: int = Field(default=8765, ge=0, le=65535)
+    #: The window shows desktop notifications of job failures and failed canaries.
+    notifications: bool = False
     #: Environment the settings were read from, kept so flags see the same overrides.
     environ: Mapping[str, str] = Field(default_factory=dict, repr=False, exclude=True)
 
@@ -134,12 +137,10 @@ class Settings(BaseModel):
                 raise DataDirError(f"folder {path} is not writable")
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Return the settings stored in ``config.json`` (empty when there is none)."""
-    if not path.exists():
-        return {}
+def read_json_file(path: Path) -> Any:
+    """The JSON in ``path``; a fault is a :class:`ConfigError` naming its line."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -147,6 +148,13 @@ def read_config_file(path: Path) -> dict[str, Any]:
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             hint="fix or delete the file; it was left untouched",
         ) from None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Return the settings stored in ``config.json`` (empty when there is none)."""
+    if not path.exists():
+        return {}
+    data = read_json_file(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object, not {type(data).__name__}")
     allowed = set(Settings.model_fields) - {"data_dir", "config_dir", "log_dir", "environ"}

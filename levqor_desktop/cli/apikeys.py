@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from levqor_desktop.cli.context import CliContext
+from levqor_desktop.cli.guard import add_guard_options, guarded
 from levqor_desktop.core.models import Role
 from levqor_desktop.errors import PermissionDenied, ValidationError
 
@@ -26,6 +27,7 @@ def register(sub: Any) -> None:
         help="the key's role (default and maximum: the user's)",
     )
     create.add_argument("--json", action="store_true", help="print JSON")
+    add_guard_options(create)
     create.set_defaults(handler=run_create)
 
     listing = commands.add_parser("list", help="list the organization's keys (never the keys)")
@@ -36,6 +38,7 @@ def register(sub: Any) -> None:
     revoke = commands.add_parser("revoke", help="revoke a key by its prefix or id")
     revoke.add_argument("key", help="the key's prefix (lvq_<prefix>_...) or id")
     revoke.add_argument("--json", action="store_true", help="print JSON")
+    add_guard_options(revoke)
     revoke.set_defaults(handler=run_revoke)
 
 
@@ -53,7 +56,12 @@ def run_create(ctx: CliContext) -> int:
     if ctx.args.user:
         user_id = app.orgs.actor_for(ctx.args.user, actor.org_id).user_id
     role = Role(ctx.args.role) if ctx.args.role else None
-    created = app.api_keys.create(actor, name=ctx.args.name, user_id=user_id, role=role)
+    created = guarded(
+        ctx,
+        "apikeys.create",
+        f"key {ctx.args.name!r} ({role.value if role else 'the user role'})",
+        lambda: app.api_keys.create(actor, name=ctx.args.name, user_id=user_id, role=role),
+    )
     if ctx.json:
         ctx.emit_json({"key": created.key, **_row(created.info)})
         return 0
@@ -88,7 +96,10 @@ def run_revoke(ctx: CliContext) -> int:
     app = ctx.app()
     if not ctx.args.key.strip():
         raise ValidationError("give the key's prefix or id")
-    info = app.api_keys.revoke(_actor(ctx), ctx.args.key)
+    key = ctx.args.key
+    info = guarded(
+        ctx, "apikeys.revoke", f"key {key}", lambda: app.api_keys.revoke(_actor(ctx), key)
+    )
     if ctx.json:
         ctx.emit_json(_row(info))
     else:

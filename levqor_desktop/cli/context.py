@@ -37,7 +37,11 @@ class CliContext:
 
             self.settings.ensure_dirs()
             configure_logging(self.settings)
-            self._app = build_app(self.settings, password_prompt=_terminal_prompt)
+            self._app = build_app(
+                self.settings,
+                profile=getattr(self.args, "profile", None),
+                password_prompt=_terminal_prompt,
+            )
         if start:
             self._app.start(upgrade=upgrade)
         return self._app

@@ -1,15 +1,21 @@
-"""``levqor flags list|set|unset|history|undo|reset-file``: feature flags, audited."""
+"""``levqor flags list|set|unset|history|undo|reset-file``: feature flags, audited.
+
+The safe-change subcommands (requests, approvals, scheduled flips, rollouts, restore)
+are in :mod:`.flag_safety`. Every subcommand acts as ``levqor --as USER`` when given.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from levqor_desktop.cli import flag_safety
 from levqor_desktop.cli.context import CliContext
+from levqor_desktop.cli.guard import add_guard_options, guarded
 from levqor_desktop.core.flags.service import AuditEntry, FlagChange, describe_value
 from levqor_desktop.core.flags.store import parse_bool
 from levqor_desktop.core.tenancy import Actor
-from levqor_desktop.errors import ConfigError, ValidationError
+from levqor_desktop.errors import ValidationError
 
 
 def register(sub: Any) -> None:
@@ -45,15 +51,15 @@ def register(sub: Any) -> None:
     )
     rf.set_defaults(handler=run_reset_file)
 
-    for p in (ls, st, un, hi, ud, rf):
+    safe = flag_safety.register(fsub)
+    for p in (ls, st, un, hi, ud, rf, *safe):
         p.add_argument("--json", action="store_true", help="print JSON")
+    for p in (st, un, ud):
+        add_guard_options(p)
 
 
 def _actor(ctx: CliContext) -> Actor:
-    actor = ctx.app().actor
-    if actor is None:
-        raise ConfigError("the database has no operator yet", hint="run: levqor db upgrade")
-    return actor
+    return ctx.actor
 
 
 def _entry_dict(e: AuditEntry) -> dict[str, Any]:
@@ -142,13 +148,25 @@ def run_set(ctx: CliContext) -> int:
     if a.value.strip() == "":
         raise ValidationError(f"give on or off for {a.name}")
     value = parse_bool(a.value, what=f"value for {a.name}")
-    change = ctx.app().flag_service.set(_actor(ctx), a.name, value, a.reason, source="cli")
+    change = guarded(
+        ctx,
+        "flags.set",
+        f"{a.name.upper()} -> {'on' if value else 'off'}",
+        lambda: ctx.app().flag_service.set(_actor(ctx), a.name, value, a.reason, source="cli"),
+        details={"reason": a.reason},
+    )
     return _print_change(ctx, change, f"{a.name.upper()} is already {'on' if value else 'off'}")
 
 
 def run_unset(ctx: CliContext) -> int:
     a = ctx.args
-    change = ctx.app().flag_service.unset(_actor(ctx), a.name, a.reason, source="cli")
+    change = guarded(
+        ctx,
+        "flags.unset",
+        a.name.upper(),
+        lambda: ctx.app().flag_service.unset(_actor(ctx), a.name, a.reason, source="cli"),
+        details={"reason": a.reason},
+    )
     return _print_change(ctx, change, f"{a.name.upper()} is not set in the file")
 
 
@@ -162,7 +180,11 @@ def run_history(ctx: CliContext) -> int:
             f"#{e.id}",
             f"{e.at:%Y-%m-%d %H:%M:%S}",
             e.flag,
-            f"{describe_value(e.old_value)} -> {describe_value(e.new_value)}",
+            (
+                f"{describe_value(e.old_value)} -> {describe_value(e.new_value)}"
+                if e.old_value != e.new_value
+                else "(event)"  # a request, flip or rollout event: no value changed
+            ),
             e.actor_name,
             e.source,
             (e.reason or "") + (f" [undone by #{e.undone_by}]" if e.undone_by else ""),
@@ -174,7 +196,14 @@ def run_history(ctx: CliContext) -> int:
 
 
 def run_undo(ctx: CliContext) -> int:
-    change = ctx.app().flag_service.undo(_actor(ctx), ctx.args.id, ctx.args.reason, source="cli")
+    a = ctx.args
+    change = guarded(
+        ctx,
+        "flags.undo",
+        f"flag change #{a.id}",
+        lambda: ctx.app().flag_service.undo(_actor(ctx), a.id, a.reason, source="cli"),
+        details={"reason": a.reason},
+    )
     return _print_change(ctx, change, "undo")
 
 

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from levqor_desktop.cli.context import CliContext
+from levqor_desktop.cli.guard import add_guard_options, ask_locally, guarded
 from levqor_desktop.cli.run import parse_inputs
 from levqor_desktop.core.jobs.contracts import JobFilter, JobRecord
 from levqor_desktop.core.models.jobs import JobStatus
@@ -51,9 +52,20 @@ def register(sub: Any) -> None:
         _filters(p)
         p.add_argument("--reason", help="why (kept in the audit trail)")
         p.add_argument("--yes", "-y", action="store_true", help="do not ask before a bulk action")
+        add_guard_options(p, yes=False)
         p.add_argument("--json", action="store_true", help="print JSON")
         if name == "retry":
-            p.add_argument("--from-failed-step", action="store_true")
+            how = p.add_mutually_exclusive_group()
+            how.add_argument(
+                "--from-failed-step",
+                action="store_true",
+                help="keep the steps that succeeded or were skipped, run the rest",
+            )
+            how.add_argument(
+                "--from-step",
+                metavar="STEP",
+                help="re-run this step and everything downstream of it only",
+            )
             p.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE")
         p.set_defaults(handler=run_action, action=name)
 
@@ -175,24 +187,16 @@ def run_action(ctx: CliContext) -> int:
     inputs = parse_inputs(getattr(args, "input", [])) or None
     if args.job_ids:
         done: list[Any] = []
-        for job_id in args.job_ids:
-            if args.action == "cancel":
-                done.append(jobs.cancel(actor, job_id, args.reason))
-            elif args.action == "requeue":
-                done.append(jobs.requeue(actor, job_id, args.reason))
-            elif args.action == "delete":
-                jobs.delete(actor, job_id, args.reason)
-                done.append({"id": job_id, "deleted": True})
-            else:
-                done.append(
-                    jobs.retry(
-                        actor,
-                        job_id,
-                        from_failed_step=args.from_failed_step,
-                        inputs=inputs,
-                        reason=args.reason,
-                    )
-                )
+        ids = ", ".join(f"#{i}" for i in args.job_ids)
+        guarded(
+            ctx,
+            f"jobs.{args.action}",
+            f"jobs {ids}",
+            lambda: _act_on_ids(ctx, done, inputs),
+            count=len(args.job_ids),
+            preview=[f"#{i}" for i in args.job_ids],
+            details={"reason": args.reason} if args.reason else None,
+        )
         if ctx.json:
             ctx.emit_json(done)
         else:
@@ -207,20 +211,49 @@ def run_action(ctx: CliContext) -> int:
     if count == 0:
         ctx.print(f"no job matches: nothing to {args.action}")
         return 0
-    if not args.yes:
+    if not ask_locally(ctx, f"{args.action} {count} job(s)"):
         if not sys.stdin.isatty():
             raise ValidationError(f"{count} job(s) match; add --yes to {args.action} them")
-        answer = input(f"{args.action} {count} job(s)? [y/N] ").strip().lower()
-        if answer not in ("y", "yes"):
-            ctx.print("nothing changed")
-            return 1
-    result = jobs.apply(actor, flt, args.action, args.reason)
+        ctx.print("nothing changed")
+        return 1
+    result = guarded(
+        ctx,
+        f"jobs.bulk_{args.action}",
+        flt.describe(),
+        lambda: jobs.apply(actor, flt, args.action, args.reason),
+        count=count,
+        preview=jobs.preview_lines(actor, flt, args.action),
+        details={"reason": args.reason} if args.reason else None,
+    )
     if ctx.json:
         ctx.emit_json(result)
     else:
         made = f"; new jobs {result.new_job_ids[:20]}" if result.new_job_ids else ""
         ctx.print(f"{args.action}: {result.count} job(s){made}")
     return 0
+
+
+def _act_on_ids(ctx: CliContext, done: list[Any], inputs: dict[str, Any] | None) -> None:
+    args, jobs, actor = ctx.args, ctx.app().jobs, _actor(ctx)
+    for job_id in args.job_ids:
+        if args.action == "cancel":
+            done.append(jobs.cancel(actor, job_id, args.reason))
+        elif args.action == "requeue":
+            done.append(jobs.requeue(actor, job_id, args.reason))
+        elif args.action == "delete":
+            jobs.delete(actor, job_id, args.reason)
+            done.append({"id": job_id, "deleted": True})
+        else:
+            done.append(
+                jobs.retry(
+                    actor,
+                    job_id,
+                    from_failed_step=args.from_failed_step,
+                    from_step=args.from_step,
+                    inputs=inputs,
+                    reason=args.reason,
+                )
+            )
 
 
 def _describe(action: str, item: Any) -> str:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from levqor_desktop.cli.context import CliContext
+from levqor_desktop.cli.guard import add_guard_options, guarded
 from levqor_desktop.cli.orgs import acting, add_org_option
 from levqor_desktop.cli.usage import status_json
 from levqor_desktop.core.models.usage import Enforcement, Metric, Period
@@ -38,17 +39,20 @@ def register(sub: Any) -> None:
     put.add_argument("--soft", action="store_true", help="warn only (default: hard, refuses work)")
     put.add_argument("--user", metavar="USER", help="a member's own limit (e-mail or id)")
     add_org_option(put)
+    add_guard_options(put)
     put.set_defaults(handler=run_set)
     unset = l_sub.add_parser("unset", help="remove a limit")
     unset.add_argument("metric", choices=METRICS)
     unset.add_argument("--period", choices=PERIODS, default="month")
     unset.add_argument("--user", metavar="USER")
     add_org_option(unset)
+    add_guard_options(unset)
     unset.set_defaults(handler=run_unset)
     over = l_sub.add_parser("override", help="let one job run past the hard limits (admin)")
     over.add_argument("job_id", type=int)
     over.add_argument("--reason", required=True, help="why (kept in the audit record)")
     add_org_option(over)
+    add_guard_options(over)
     over.set_defaults(handler=run_override)
 
     prices: argparse.ArgumentParser = sub.add_parser("prices", help="AI model prices")
@@ -60,6 +64,7 @@ def register(sub: Any) -> None:
     p_set.add_argument("model", help="model id; also covers ids that start with it")
     p_set.add_argument("prompt", help="dollars per million prompt tokens, e.g. 0.15")
     p_set.add_argument("completion", help="dollars per million completion tokens, e.g. 0.60")
+    add_guard_options(p_set)
     p_set.set_defaults(handler=run_prices_set)
 
 
@@ -99,13 +104,18 @@ def run_set(ctx: CliContext) -> int:
     metric = Metric(ctx.args.metric)
     value = parse_amount(metric, ctx.args.value)
     enforcement = Enforcement.SOFT if ctx.args.soft else Enforcement.HARD
-    limit = ctx.app().usage.limits.set(
-        acting(ctx),
-        metric,
-        Period(ctx.args.period),
-        value,
-        enforcement=enforcement,
-        user_id=_user_id(ctx),
+    limit = guarded(
+        ctx,
+        "limits.set",
+        f"{metric.value} per {ctx.args.period} = {ctx.args.value} ({enforcement.value})",
+        lambda: ctx.app().usage.limits.set(
+            acting(ctx),
+            metric,
+            Period(ctx.args.period),
+            value,
+            enforcement=enforcement,
+            user_id=_user_id(ctx),
+        ),
     )
     ctx.print(f"set {limit.describe()}")
     return 0
@@ -113,13 +123,24 @@ def run_set(ctx: CliContext) -> int:
 
 def run_unset(ctx: CliContext) -> int:
     metric, period = Metric(ctx.args.metric), Period(ctx.args.period)
-    ctx.app().usage.limits.unset(acting(ctx), metric, period, user_id=_user_id(ctx))
+    guarded(
+        ctx,
+        "limits.unset",
+        f"{metric.value} per {period.value}",
+        lambda: ctx.app().usage.limits.unset(acting(ctx), metric, period, user_id=_user_id(ctx)),
+    )
     ctx.print(f"removed the limit on {LABELS[metric]} per {period}")
     return 0
 
 
 def run_override(ctx: CliContext) -> int:
-    record = ctx.app().usage.override(acting(ctx), ctx.args.job_id, ctx.args.reason)
+    record = guarded(
+        ctx,
+        "limits.override",
+        f"job #{ctx.args.job_id}",
+        lambda: ctx.app().usage.override(acting(ctx), ctx.args.job_id, ctx.args.reason),
+        details={"reason": ctx.args.reason},
+    )
     ctx.print(f"job {record.job_id} may run past the hard limits (override {record.id}, audited)")
     return 0
 
@@ -149,8 +170,12 @@ def _dollars(text: str, what: str) -> int:
 
 def run_prices_set(ctx: CliContext) -> int:
     a = ctx.args
-    price = ctx.app().usage.prices.set(
-        ctx.actor, a.model, _dollars(a.prompt, "prompt"), _dollars(a.completion, "completion")
+    prompt, completion = _dollars(a.prompt, "prompt"), _dollars(a.completion, "completion")
+    price = guarded(
+        ctx,
+        "prices.set",
+        f"{a.model}: {a.prompt} / {a.completion} per million tokens",
+        lambda: ctx.app().usage.prices.set(ctx.actor, a.model, prompt, completion),
     )
     ctx.print(
         f"{price.model}: {format_usd(price.prompt_per_million)} per million prompt tokens, "

@@ -37,6 +37,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "levqor_desktop.cli.canary",
     "levqor_desktop.cli.apikeys",
     "levqor_desktop.cli.connectors",
+    "levqor_desktop.cli.incident",
+    "levqor_desktop.cli.profiles",
+    "levqor_desktop.cli.audit",
     "levqor_desktop.cli.error_reporting",
 )
 
@@ -59,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="as_user",
         metavar="USER",
         help="act as this user (e-mail or id); default: the default operator",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="the deployment profile to act on (levqor profiles list); default: "
+        "LEVQOR_PROFILE, else local",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True

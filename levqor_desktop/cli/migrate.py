@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from levqor_desktop.cli.context import CliContext
+from levqor_desktop.cli.guard import add_guard_options, guarded, on_production
 from levqor_desktop.core.migrate import MigrationService, Progress, Target
 from levqor_desktop.errors import MigrationError
 
@@ -56,6 +57,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--keep", type=int, default=10, help="backups to keep when pruning (10)")
     parser.add_argument("--no-backup", action="store_true", help="migrate without a backup first")
     parser.add_argument("--yes", action="store_true", help="do not ask before replacing data")
+    add_guard_options(parser, yes=False)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run_migrate)
 
@@ -91,7 +93,8 @@ def _target(ctx: CliContext, svc: MigrationService) -> Target:
 
 
 def _confirm(ctx: CliContext, question: str) -> None:
-    if ctx.args.yes:
+    # On production the guard asks for --yes --confirm NAME instead.
+    if ctx.args.yes or on_production(ctx):
         return
     if not sys.stdin.isatty():
         raise MigrationError(f"{question}: refused without confirmation", hint="add --yes")
@@ -172,7 +175,9 @@ def _restore(ctx: CliContext, svc: MigrationService) -> int:
         raise MigrationError("which backup? pass --backup NAME (see --mode backups)")
     info = svc.backups.get(ctx.args.backup)
     _confirm(ctx, f"replace {svc.source_path} with backup {info.name}")
-    restored, safety = svc.backups.restore(info.name)
+    restored, safety = guarded(
+        ctx, "migrate.restore", info.name, lambda: svc.backups.restore(info.name)
+    )
     if ctx.json:
         ctx.emit_json({"restored": restored, "safety_backup": safety})
     else:
@@ -213,7 +218,12 @@ def _preflight(ctx: CliContext, svc: MigrationService) -> int:
 
 def _migrate(ctx: CliContext, svc: MigrationService) -> int:
     target = _target(ctx, svc)
-    result = svc.migrate(target, _progress(ctx), backup=not ctx.args.no_backup)
+    result = guarded(
+        ctx,
+        "migrate.migrate",
+        target.display,
+        lambda: svc.migrate(target, _progress(ctx), backup=not ctx.args.no_backup),
+    )
     _end_progress()
     if ctx.json:
         ctx.emit_json(result)
@@ -258,7 +268,7 @@ def _verify(ctx: CliContext, svc: MigrationService) -> int:
 def _clean(ctx: CliContext, svc: MigrationService) -> int:
     target = _target(ctx, svc)
     _confirm(ctx, f"empty the Levqor tables of {target.display}")
-    emptied = svc.clean(target)
+    emptied = guarded(ctx, "migrate.clean", target.display, lambda: svc.clean(target))
     if ctx.json:
         ctx.emit_json({"emptied": emptied})
     else:
@@ -269,7 +279,9 @@ def _clean(ctx: CliContext, svc: MigrationService) -> int:
 def _switch(ctx: CliContext, svc: MigrationService) -> int:
     target = _target(ctx, svc)
     _confirm(ctx, f"switch Levqor Desktop to {target.display}")
-    result = svc.switch(target, _progress(ctx))
+    result = guarded(
+        ctx, "migrate.switch", target.display, lambda: svc.switch(target, _progress(ctx))
+    )
     _end_progress()
     if ctx.json:
         ctx.emit_json(result)
@@ -287,7 +299,9 @@ def _switch(ctx: CliContext, svc: MigrationService) -> int:
 def _rollback(ctx: CliContext, svc: MigrationService) -> int:
     target = _target(ctx, svc)
     _confirm(ctx, f"replace the SQLite database with the contents of {target.display}")
-    result = svc.rollback(target, _progress(ctx))
+    result = guarded(
+        ctx, "migrate.rollback", target.display, lambda: svc.rollback(target, _progress(ctx))
+    )
     _end_progress()
     if ctx.json:
         ctx.emit_json(result)

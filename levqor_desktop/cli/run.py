@@ -1,7 +1,8 @@
 """``levqor run FILE_OR_NAME [--input k=v ...] [--test] [--json]``.
 
-``--test`` runs the workflow here and now, records nothing, prints each step's result
-as it finishes and exits 1 if a step failed. Without it the run is enqueued as a job
+``--test`` runs the workflow here and now, records nothing, prints every step in run
+order (the graph's topological order) with its state, duration and output or error,
+and exits 1 if a step failed. Without it the run is enqueued as a job
 and the command waits for its result (on the local pool of this process, or on RQ
 workers when NEW_QUEUE_ENABLED is on).
 """
@@ -20,6 +21,7 @@ from levqor_desktop.core.jobs.contracts import JobRecord
 from levqor_desktop.core.models.jobs import FINISHED, JobStatus
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.workflows import StepEvent, parse_workflow, run_workflow
+from levqor_desktop.core.workflows.graph import graph_of
 from levqor_desktop.errors import LevqorError, ValidationError
 
 
@@ -125,24 +127,15 @@ def _test_run(
         workflow = parse_workflow(document, catalog=app.actions)
     else:
         workflow = app.workflows.get(actor, ctx.args.workflow).workflow
-    events: list[dict[str, Any]] = []
+    ended: dict[str, StepEvent] = {}
 
     def on_event(event: StepEvent) -> None:
-        if event.outcome is None and not event.resumed:
-            return
-        item = {"step": event.step_id, "uses": event.uses, "status": event.status}
-        if event.outcome is not None:
-            item.update(event.outcome.to_dict())
-        events.append(item)
-        if not ctx.json:
-            outcome = event.outcome
-            detail = ""
-            if outcome is not None:
-                detail = outcome.error or json.dumps(outcome.output, default=str)
-                detail = f"  ({outcome.duration_s * 1000:.0f} ms)  {detail}"
-            ctx.print(f"  {event.step_id} [{event.uses}]: {event.status}{detail}")
+        if event.status != "running":
+            ended[event.step_id] = event
 
     result = run_workflow(workflow, inputs, app.actions, on_event=on_event, test_run=True)
+    graph = graph_of(workflow)
+    events = [_step_line(ended[sid], graph.needs[sid]) for sid in result.order if sid in ended]
     if ctx.json:
         ctx.emit_json(
             {
@@ -154,6 +147,33 @@ def _test_run(
             }
         )
     else:
+        for item in events:
+            took = f"  ({item['duration_s'] * 1000:.0f} ms)" if "duration_s" in item else ""
+            head = f"{item['step']} [{item['uses']}]: {item['status']}"
+            ctx.print(f"  {head}{took}  {item['detail']}")
         tail = f" at step {result.failed_step}: {result.error}" if not result.ok else ""
         ctx.print(f"test run of {workflow.name}: {result.status}{tail}")
     return 0 if result.ok else 1
+
+
+def _step_line(event: StepEvent, needs: tuple[str, ...]) -> dict[str, Any]:
+    """One step of a test run as printed (and as given in --json)."""
+    item: dict[str, Any] = {
+        "step": event.step_id,
+        "uses": event.uses,
+        "status": event.status,
+        "needs": list(needs),
+    }
+    outcome = event.outcome
+    if outcome is not None:
+        item.update(outcome.to_dict())
+        item["duration_s"] = outcome.duration_s
+        if outcome.error:
+            item["detail"] = outcome.error
+        elif outcome.status == "skipped":
+            item["detail"] = "its condition (if) was false"
+        else:
+            item["detail"] = json.dumps(outcome.output, default=str)
+    else:
+        item["detail"] = event.reason or ""
+    return item

@@ -59,6 +59,7 @@ def run(ctx: CliContext) -> int:
     app = ctx.app()
     kit = app.jobs_kit
     kit.scheduler.autostart = bool(ctx.args.with_scheduler)
+    app.flag_flips.autostart = kit.scheduler.autostart  # scheduled flag flips too
     if app.flags.enabled(FlagName.NEW_QUEUE_ENABLED):
         return _run_rq(ctx, app)
     return _run_local(ctx, app)

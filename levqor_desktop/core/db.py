@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -25,6 +25,11 @@ from levqor_desktop.settings import mask_url
 
 #: How long a SQLite writer waits for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Connections kept open: see _create_engine.
+SQLITE_POOL_SIZE = 48
+PG_POOL_SIZE = 20
+#: A pooled PostgreSQL connection idle longer than this is pinged before use.
+PG_PING_AFTER_IDLE_S = 1.0
 #: How long we wait for a PostgreSQL server to accept a connection.
 PG_CONNECT_TIMEOUT_S = 5
 
@@ -109,13 +114,22 @@ class Database:
             yield session
 
     def ping(self) -> Ping:
-        """One round trip; never raises."""
+        """One round trip; never raises.
+
+        A pooled connection that died (the server restarted, the database was dropped)
+        says nothing of the server now: the pool drops it and we ask once more on a new
+        one, so the answer is the server's ("does not exist"), not the stale socket's.
+        """
         start = time.perf_counter()
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except DBAPIError as exc:
-            return Ping(False, None, describe_db_error(exc, self))
+        for attempt in (1, 2):
+            try:
+                with self.engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                break
+            except DBAPIError as exc:
+                if attempt == 1 and exc.connection_invalidated:
+                    continue
+                return Ping(False, None, describe_db_error(exc, self))
         return Ping(True, (time.perf_counter() - start) * 1000)
 
     def dispose(self) -> None:
@@ -135,8 +149,19 @@ class Database:
 
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
+        # A file database keeps room for every thread that may hold a connection at once
+        # (the ops API's 40 request threads, the pool's workers, the services): past
+        # pool_size each checkout opened a connection (a file open and four PRAGMAs) and
+        # closed it after. (":memory:" gets SQLAlchemy's single-connection pool.)
+        sizes = (
+            {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 16}
+            if url.database and url.database != ":memory:"
+            else {}
+        )
         engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **sizes,
         )
         event.listen(engine, "connect", _sqlite_on_connect)
         # pysqlite's own transaction handling defers BEGIN; emit it ourselves so that
@@ -145,13 +170,39 @@ def _create_engine(url: URL) -> Engine:
         return engine
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
-        pool_size=10,
+        pool_size=PG_POOL_SIZE,
         max_overflow=20,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
+    event.listen(engine, "checkin", _note_idle)
+    event.listen(engine, "checkout", _idle_pinger(engine.dialect))
+    return engine
+
+
+def _note_idle(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _idle_pinger(dialect: Dialect) -> Callable[[Any, ConnectionPoolEntry, Any], None]:
+    """SQLAlchemy's pre-ping, only for a connection that sat idle in the pool.
+
+    A ping on every checkout was one more round trip per request (a third of the ops
+    API's database time under load); a connection given back moments ago was alive
+    then. A failed ping makes the pool replace the connection, as pre-ping does.
+    """
+
+    def ping_if_idle(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < PG_PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"the pooled connection is gone: {exc}") from exc
+
+    return ping_if_idle
 
 
 def _create_execution_engine(db: Database) -> Engine:

@@ -63,7 +63,7 @@ class OrgService:
             raise ConfigError(
                 f"cannot {what}: MULTI_TENANT_ENABLED is off, so there is only the default "
                 "organization",
-                hint="turn it on with: levqor flags set MULTI_TENANT_ENABLED on",
+                hint="turn it on with: levqor flags set MULTI_TENANT_ENABLED on --reason ...",
             )
 
     # -- reading ----------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """The main window: a sidebar of panels, a stacked page area, a banner and a status bar.
 
+The menu bar, the command palette (Ctrl+K), saved views and the tray icon come from one
+command registry held by :class:`~levqor_desktop.ui.palette.shell.CommandShell`.
+
 The window appears before the App is ready: building and starting the App (settings,
 database connection, schema upgrade) runs off the UI thread, and the panels attach when
 it is done. A failure shows in the banner with a Retry button, never as a crash.
@@ -13,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
+from PySide6.QtGui import QCloseEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -29,14 +32,13 @@ from PySide6.QtWidgets import (
 
 from levqor_desktop.errors import LevqorError
 from levqor_desktop.ui.bridge import Bridge, Poller
+from levqor_desktop.ui.palette.shell import CommandShell
 from levqor_desktop.ui.panels import PANELS, PanelSpec
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.status_bar import StatusBar
 from levqor_desktop.ui.widgets.banner import Banner
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QSystemTrayIcon
-
     from levqor_desktop.app import App
     from levqor_desktop.ui.canary_notify import CanaryNotifier
 
@@ -73,7 +75,6 @@ class MainWindow(QMainWindow):
         self.specs = panels
         self._panels: dict[str, Panel] = {}
         self._current: str | None = None
-        self._tray: QSystemTrayIcon | None = None  # created on the first notification
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("Sidebar")
@@ -111,13 +112,11 @@ class MainWindow(QMainWindow):
         self.toolbar.setMovable(False)
         self._status_poller: Poller | None = None
         self._canary_notifier: CanaryNotifier | None = None
-        help_menu = self.menuBar().addMenu("&Help")
-        self.error_reporting_action = help_menu.addAction("Error reporting…")
-        self.error_reporting_action.setEnabled(False)  # until the App is ready
-        self.error_reporting_action.triggered.connect(self.open_error_reporting)
+        self.shell = CommandShell(self)
 
-        # Work that creates Qt's namespace enums (tens of ms) waits for the first paint.
-        self._after_paint: list[Callable[[], None]] | None = [self._add_shortcuts]
+        # Work that creates Qt's namespace enums (tens of ms) waits for the first paint:
+        # the menu bar, its shortcuts and the tray icon.
+        self._after_paint: list[Callable[[], None]] | None = [self.shell.install]
         self._restore_layout()
 
     # -- start-up -----------------------------------------------------------------------
@@ -158,13 +157,13 @@ class MainWindow(QMainWindow):
 
         self.app = app
         self.banner.hide()
-        self.error_reporting_action.setEnabled(True)
         # Automatic canary outcomes (CANARY_MODE) become tray notifications.
         self._canary_notifier = CanaryNotifier(app, self, self)
         self._status_poller = Poller(
             self.bridge, STATUS_INTERVAL_MS, app.status, self.status.update_status, self
         )
         self._status_poller.start()
+        self.shell.attach(app)
         self.app_ready.emit(app)
         # Everything built so far lives as long as the window: keep it out of the
         # collector's full passes, which otherwise stall the event loop for ~300 ms
@@ -192,6 +191,7 @@ class MainWindow(QMainWindow):
         if self._canary_notifier is not None:
             self._canary_notifier.close()
             self._canary_notifier = None
+        self.shell.detach()
         for panel in self._panels.values():
             panel.shutdown()
             self.pages.removeWidget(panel)
@@ -199,7 +199,6 @@ class MainWindow(QMainWindow):
         self._panels.clear()
         self._current = None
         self.app = None
-        self.error_reporting_action.setEnabled(False)
         self._placeholder.setText("Reconnecting…")
         self.pages.setCurrentIndex(0)
         self.status.set_database_text("Database: reconnecting…")
@@ -217,6 +216,11 @@ class MainWindow(QMainWindow):
 
     def panel(self, key: str) -> Panel | None:
         return self._panels.get(key)
+
+    @property
+    def current_key(self) -> str | None:
+        """The key of the panel on screen."""
+        return self._current
 
     def show_panel(self, key: str) -> None:
         for row, spec in enumerate(self.specs):
@@ -247,17 +251,7 @@ class MainWindow(QMainWindow):
         self._current = spec.key
         self.pages.setCurrentWidget(panel)
         panel.on_shown()
-
-    def _add_shortcuts(self) -> None:
-        for n, spec in enumerate(self.specs[:9], start=1):
-            action = QAction(spec.title, self)
-            action.setShortcut(QKeySequence(f"Ctrl+{n}"))
-            action.triggered.connect(lambda _=False, key=spec.key: self.show_panel(key))
-            self.addAction(action)
-        quit_action = QAction("Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        self.addAction(quit_action)
+        self.shell.panel_changed()
 
     # -- services for panels ------------------------------------------------------------
 
@@ -283,14 +277,9 @@ class MainWindow(QMainWindow):
         self.status.showMessage(text, timeout_ms)
 
     def notify(self, title: str, text: str) -> None:
-        """A desktop notification (tray) when the system has one, else the banner."""
-        from PySide6.QtWidgets import QSystemTrayIcon
-
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            if self._tray is None:
-                self._tray = QSystemTrayIcon(self.windowIcon(), self)
-                self._tray.show()
-            self._tray.showMessage(title, text)
+        """The banner, and a desktop notification when there is a tray and the operator
+        turned notifications on (View menu; off by default)."""
+        self.shell.notify(title, text)
         self.banner.show_text(f"{title}: {text}", severity="info")
 
     def confirm(self, title: str, text: str) -> bool:
@@ -342,6 +331,7 @@ class MainWindow(QMainWindow):
         if self._canary_notifier is not None:
             self._canary_notifier.close()
             self._canary_notifier = None
+        self.shell.detach()
         for panel in self._panels.values():
             panel.shutdown()
         self.bridge.close()

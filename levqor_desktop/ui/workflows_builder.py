@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from levqor_desktop.core.workflows.actions import ActionCatalog
 
-__all__ = ["StepBuilder", "parse_field"]
+__all__ = ["StepBuilder", "field_kind", "parse_field", "show_field", "step_form"]
 
 
 def parse_field(text: str, kind: str | None) -> Any:
@@ -43,13 +43,13 @@ def parse_field(text: str, kind: str | None) -> Any:
         return text
 
 
-def _show_field(value: Any, kind: str | None) -> str:
+def show_field(value: Any, kind: str | None) -> str:
     if isinstance(value, str) and (kind in (None, "string") or "{{" in value):
         return value
     return json.dumps(value, ensure_ascii=False)
 
 
-def _kind(schema: dict[str, Any]) -> str | None:
+def field_kind(schema: dict[str, Any]) -> str | None:
     kind = schema.get("type")
     if isinstance(kind, str):
         return kind
@@ -57,6 +57,18 @@ def _kind(schema: dict[str, Any]) -> str | None:
         if isinstance(option, dict) and option.get("type") not in (None, "null"):
             return str(option["type"])
     return None
+
+
+def step_form(
+    step_id: QWidget, uses: QWidget, description: QWidget, condition: QWidget
+) -> QFormLayout:
+    """The head of a step's form: id, action (with its description) and condition."""
+    head = QFormLayout()
+    head.addRow("Step id", step_id)
+    head.addRow("Action", uses)
+    head.addRow("", description)
+    head.addRow("Run only if", condition)
+    return head
 
 
 class StepBuilder(QWidget):
@@ -92,11 +104,7 @@ class StepBuilder(QWidget):
         self.condition.setPlaceholderText("optional, e.g. steps.fetch.output.ok")
         self.description = QLabel()
         self.description.setWordWrap(True)
-        head = QFormLayout()
-        head.addRow("Step id", self.step_id)
-        head.addRow("Action", self.uses)
-        head.addRow("", self.description)
-        head.addRow("Run only if", self.condition)
+        head = step_form(self.step_id, self.uses, self.description, self.condition)
         self.inputs_box = QGroupBox("Inputs")
         self.inputs_form = QFormLayout(self.inputs_box)
         self.apply_button = QPushButton("Apply to JSON")
@@ -211,7 +219,7 @@ class StepBuilder(QWidget):
         given = given or {}
         properties = info.input_schema.get("properties", {})
         for name, schema in properties.items():
-            kind = _kind(schema)
+            kind = field_kind(schema)
             self._kinds[name] = kind
             label = f"{name} *" if name in info.required_inputs else name
             widget: QLineEdit | QCheckBox
@@ -223,7 +231,7 @@ class StepBuilder(QWidget):
                 widget = QLineEdit()
                 widget.setPlaceholderText(str(schema.get("description") or kind or "value"))
                 if name in given:
-                    widget.setText(_show_field(given[name], kind))
+                    widget.setText(show_field(given[name], kind))
             widget.setToolTip(str(schema.get("description") or ""))
             self.inputs[name] = widget
             self.inputs_form.addRow(label, widget)

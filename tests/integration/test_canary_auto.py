@@ -42,7 +42,7 @@ def test_a_failing_flag_change_is_reverted_recorded_and_announced(home: Path) ->
     app = app_with(home, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     try:
         assert app.actor is not None
-        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True, "watch")
         seen, arrived = outcomes(app)
         change = app.flag_service.set(
             app.actor, FlagName.NEW_QUEUE_ENABLED, True, "try RQ", source="window"
@@ -83,7 +83,7 @@ def test_marginal_offers_the_revert_and_off_means_no_run(home: Path) -> None:
             assert app.canary.auto.wait_idle(WAIT_S) and seen == []
             app.flag_service.set(app.actor, FlagName.NEW_QUEUE_ENABLED, False, "back")
 
-            app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+            app.flag_service.set(app.actor, FlagName.CANARY_MODE, True, "watch")
             app.flag_service.set(app.actor, FlagName.NEW_QUEUE_ENABLED, True, "try again")
             assert arrived.wait(WAIT_S) and app.canary.auto.wait_idle(WAIT_S)
             outcome = seen[0]
@@ -110,7 +110,7 @@ def test_a_failing_migration_switch_is_rolled_back(home: Path, pg_url: str) -> N
         board.register(board.make_id("canary-test"))
         # Jobs failing at 50 %: the canary fails on the new database too.
         inject_jobs(app.db, app.actor.org_id, failed=5, succeeded=5)
-        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True, "watch")
         seen, _arrived = outcomes(app)
         target = Target.parse(pg_url)
         app.migrations.migrate(target, backup=False)
@@ -138,7 +138,7 @@ def test_a_passing_migration_switch_stays(home: Path, pg_url: str) -> None:
         assert app.actor is not None
         board = WorkerBoard(app.db, utcnow, "local")
         board.register(board.make_id("canary-test"))
-        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True, "watch")
         seen, _arrived = outcomes(app)
         target = Target.parse(pg_url)
         app.migrations.migrate(target, backup=False)
@@ -160,7 +160,7 @@ def test_a_risky_change_through_the_ops_api_is_checked_too(home: Path) -> None:
     try:
         assert app.actor is not None
         key = app.api_keys.create(app.actor, name="admin").key
-        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True, "watch")
         seen, arrived = outcomes(app)
         with TestClient(create_ops_app(app)) as client:
             answer = client.put(

@@ -90,7 +90,14 @@ def test_unknown_tampered_and_revoked_keys(app: App, client: TestClient, owner_k
     assert client.get("/ops/queue_health", headers=auth(owner_key)).status_code == 401
 
 
-def test_roles_viewer_reads_admin_changes_flags(app: App, client: TestClient) -> None:
+def test_roles_viewer_reads_admin_changes_flags(app: App) -> None:
+    # Every request asks the database here: the demotion below must show at once.
+    api = create_ops_app(app, OpsApiConfig(key_cache_seconds=0))
+    with TestClient(api, raise_server_exceptions=False) as client:
+        roles_and_flags(app, client)
+
+
+def roles_and_flags(app: App, client: TestClient) -> None:
     viewer = add_member(app, "v@example.org", "Vera", Role.VIEWER)
     admin = add_member(app, "a@example.org", "Ada", Role.ADMIN)
     assert app.actor is not None

@@ -11,20 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from levqor_desktop.core.secrets import SecretStore, select_backend
+from levqor_desktop.core.secrets import SecretStore
 from levqor_desktop.errors import SecretStoreError
+from tests.helpers.secret_service import secret_service_backend
 
 pytestmark = pytest.mark.keyring
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> SecretStore:
-    try:
-        backend = select_backend({}, tmp_path)
-    except SecretStoreError as exc:
-        if os.environ.get("LEVQOR_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"a Secret Service is required here: {exc}")
-        pytest.skip(f"no Secret Service in this session: {exc}")
+    backend = secret_service_backend(tmp_path)
     assert "SecretService" in type(backend).__module__ or "libsecret" in type(backend).__module__
     return SecretStore(lambda: backend, service=f"levqor-desktop-test-{os.getpid()}")
 

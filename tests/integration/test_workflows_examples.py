@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,21 @@ def test_the_ai_summary_sends_the_models_answer():
     assert email[1]["to"] == ["ops@example.com"]
     assert email[1]["text"].startswith("- one\n- two\n\n— sent by Levqor (m1)")
     assert json.dumps(result.outputs)  # outputs are JSON-able for the job record
+
+
+def test_the_parallel_demo_runs_its_branches_at_once_and_joins_them():
+    # Each of the three delays waits for the other two: only a parallel run gets past.
+    together = threading.Barrier(3, timeout=10)
+    catalog = BuiltinCatalog(sleep=lambda seconds: together.wait())
+    wf = parse_workflow(resource_path("examples", "parallel-fan-out-demo.json").read_text())
+    result = run_workflow(wf, {"work_s": 0.01}, catalog)
+    assert result.ok, result.error
+    assert {sid: o.status for sid, o in result.outcomes.items() if o.status != "succeeded"} == {
+        "page": "skipped",
+        "page_log": "skipped",
+    }
+    assert result.outputs["report"]["message"] == (
+        "4 tickets (billing 2, platform 2), 11 h open, urgent: 101, 104"
+    )
+    paged = run_workflow(wf, {"work_s": 0.01, "page_over_hours": 5}, BuiltinCatalog())
+    assert paged.outputs["page_log"]["message"] == "paging: 11 open hours"

@@ -93,7 +93,7 @@ def test_a_reverted_risky_change_is_shown_and_notified(
 
     notifier = CanaryNotifier(app, Window())
     try:
-        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+        app.flag_service.set(app.actor, FlagName.CANARY_MODE, True, "watch")
         with qtbot.waitSignal(panel.auto_outcome, timeout=30_000) as blocker:
             app.flag_service.set(app.actor, FlagName.NEW_QUEUE_ENABLED, True, "try RQ")
         outcome = blocker.args[0]
@@ -171,7 +171,7 @@ def test_a_marginal_change_offers_the_revert_in_the_panel(
             panel = open_panel(win)
             app = win.app
             assert app is not None and app.actor is not None
-            app.flag_service.set(app.actor, FlagName.CANARY_MODE, True)
+            app.flag_service.set(app.actor, FlagName.CANARY_MODE, True, "watch")
             with qtbot.waitSignal(panel.auto_outcome, timeout=30_000):
                 # Redis answers but no RQ worker runs: marginal, so the revert is offered.
                 app.flag_service.set(app.actor, FlagName.NEW_QUEUE_ENABLED, True, "try RQ")

@@ -39,8 +39,9 @@ def keyed_window(  # type: ignore[no-untyped-def]
 def test_turn_on_send_a_test_report_turn_off(  # type: ignore[no-untyped-def]
     qtbot, keyed_window: MainWindow, sentry: SentryStandIn, keyring_backend: MemoryKeyring
 ) -> None:
-    assert keyed_window.error_reporting_action.isEnabled()
-    keyed_window.error_reporting_action.trigger()
+    command = keyed_window.shell.registry.find("help.errors")
+    assert command is not None and command.group == "Help"
+    command.run()
     dialog = keyed_window.findChild(ErrorReportingDialog)
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.state.text() == "Off: nothing is sent")

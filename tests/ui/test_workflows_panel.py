@@ -212,7 +212,7 @@ def test_the_builder_is_hidden_unless_its_flag_is_on(qtbot, ui, home: Path):
     try:
         built, _w, bridge = _panel(qtbot, flagged)
         assert [built.tabs.tabText(i) for i in range(built.tabs.count())] == [
-            "Editor", "Builder", "Test run", "History",
+            "Editor", "Canvas", "Builder", "Test run", "History",
         ]  # fmt: skip
         builder = built.builder
         assert builder is not None

@@ -79,7 +79,7 @@ def test_environment_lock_shown_and_refused(
     monkeypatch.setenv("CANARY_MODE", "true")
     code, out, _ = run(capsys, "flags", "list")
     assert "environment (CANARY_MODE, locked)" in out
-    code, _, err = run(capsys, "flags", "set", "CANARY_MODE", "off")
+    code, _, err = run(capsys, "flags", "set", "CANARY_MODE", "off", "--reason", "quiet")
     assert code == 1 and "forced by the environment variable CANARY_MODE" in err
 
 
@@ -91,13 +91,13 @@ def test_broken_file_listed_with_error_then_reset(
     flags_file.write_text("{oops")
     code, out, _ = run(capsys, "flags", "list")
     assert code == 0 and f"error: {flags_file} is not valid JSON" in out
-    code, _, err = run(capsys, "flags", "set", "CANARY_MODE", "on")
+    code, _, err = run(capsys, "flags", "set", "CANARY_MODE", "on", "--reason", "watch")
     assert code == 1 and "fix the file or reset the flags first" in err
     assert flags_file.read_text() == "{oops"
     code, out, _ = run(capsys, "flags", "reset-file")
     assert code == 0 and "flags.json.broken-1" in out
     assert (home / "config" / "flags.json.broken-1").read_text() == "{oops"
-    code, _, _ = run(capsys, "flags", "set", "CANARY_MODE", "on")
+    code, _, _ = run(capsys, "flags", "set", "CANARY_MODE", "on", "--reason", "watch")
     assert code == 0
 
 

@@ -38,7 +38,7 @@ def test_new_queue_enabled_selects_the_rq_backend(app: App) -> None:
 
 def test_multi_tenant_enabled_gates_organizations(app: App) -> None:
     assert not app.orgs.multi_tenant
-    app.flag_service.set(_actor(app), FlagName.MULTI_TENANT_ENABLED, True)
+    app.flag_service.set(_actor(app), FlagName.MULTI_TENANT_ENABLED, True, "teams")
     assert app.orgs.multi_tenant
 
 
@@ -73,7 +73,7 @@ def test_advanced_metrics_enabled_gates_per_workflow_and_connector_series(app: A
 def test_flags_read_by_other_parts_are_exposed_through_the_app(app: App, flag: FlagName) -> None:
     # The builder (ui) and the canary read these through app.flags.enabled(...).
     assert not app.flags.enabled(flag)
-    app.flag_service.set(_actor(app), flag, True)
+    app.flag_service.set(_actor(app), flag, True, "try it")
     assert app.flags.enabled(flag)
     again = build_app(app.settings)
     assert again.flags.enabled(flag)

@@ -51,9 +51,9 @@ def test_set_is_audited_with_who_when_old_new_source_reason(app: App, admin: Act
 
 
 def test_no_change_records_nothing(app: App, admin: Actor) -> None:
-    assert app.flag_service.set(admin, FlagName.CANARY_MODE, None) is None
-    app.flag_service.set(admin, FlagName.CANARY_MODE, False)
-    assert app.flag_service.set(admin, FlagName.CANARY_MODE, False) is None
+    assert app.flag_service.set(admin, FlagName.CANARY_MODE, None, "x") is None
+    app.flag_service.set(admin, FlagName.CANARY_MODE, False, "x")
+    assert app.flag_service.set(admin, FlagName.CANARY_MODE, False, "x") is None
     assert len(app.flag_service.history()) == 1
 
 
@@ -144,7 +144,7 @@ def test_a_failing_listener_does_not_break_the_change(app: App, admin: Actor) ->
 def test_environment_forced_flag_is_refused_and_not_audited(admin_env_app) -> None:
     app, actor = admin_env_app
     with pytest.raises(ConfigError, match="forced by the environment variable CANARY_MODE"):
-        app.flag_service.set(actor, FlagName.CANARY_MODE, False)
+        app.flag_service.set(actor, FlagName.CANARY_MODE, False, "try")
     assert app.flag_service.history() == []
 
 
@@ -171,7 +171,7 @@ def test_audit_failure_rolls_the_file_back(app: App, admin: Actor) -> None:
 
 
 def test_views_show_state_source_and_last_change(app: App, admin: Actor) -> None:
-    app.flag_service.set(admin, FlagName.CANARY_MODE, True)
+    app.flag_service.set(admin, FlagName.CANARY_MODE, True, "watch")
     app.flag_service.set(admin, FlagName.CANARY_MODE, False, "too noisy")
     views = {v.definition.name: v for v in app.flag_service.views()}
     assert len(views) == 7

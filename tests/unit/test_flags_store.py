@@ -27,6 +27,12 @@ def test_all_seven_flags_default_off(path: Path) -> None:
     assert {n for n, f in FLAGS.items() if f.risky} == {
         FlagName.PG_ENABLED,
         FlagName.NEW_QUEUE_ENABLED,
+        FlagName.MULTI_TENANT_ENABLED,
+        FlagName.CANARY_MODE,
+    }
+    assert {n for n, f in FLAGS.items() if f.canary_checked} == {
+        FlagName.PG_ENABLED,
+        FlagName.NEW_QUEUE_ENABLED,
     }
 
 

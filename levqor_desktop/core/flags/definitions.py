@@ -1,4 +1,11 @@
-"""The seven feature flags, declared once: name, default, risk and what each gates."""
+"""The seven feature flags, declared once: name, default, risk and what each gates.
+
+Risky flags (the database, the queue backend, multi-tenancy and the canary's own switch)
+need a reason, and a second admin's approval where an organization has more than one
+(:mod:`.approvals`). Only the infrastructure switches are checked by the automatic
+canary. Rollout to some organizations or users is for the flags that gate behaviour per
+subject, never for the risky infrastructure ones.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +28,15 @@ class Flag:
     name: FlagName
     description: str
     default: bool = False
-    #: Risky flags ask for confirmation and a reason, and trigger the canary.
+    #: Risky flags ask for confirmation and a reason, and for approval (see approvals).
     risky: bool = False
+    #: The automatic canary runs after a change of this flag (CANARY_MODE on).
+    canary_checked: bool = False
+
+    @property
+    def rollout_allowed(self) -> bool:
+        """Per-organization and percentage rollout makes sense for this flag."""
+        return not self.risky
 
 
 FLAGS: dict[FlagName, Flag] = {
@@ -32,16 +46,19 @@ FLAGS: dict[FlagName, Flag] = {
             FlagName.PG_ENABLED,
             "Use the PostgreSQL database named by DATABASE_URL instead of the embedded SQLite.",
             risky=True,
+            canary_checked=True,
         ),
         Flag(
             FlagName.NEW_QUEUE_ENABLED,
             "Run jobs on Redis + RQ workers instead of the embedded local worker pool.",
             risky=True,
+            canary_checked=True,
         ),
         Flag(FlagName.BUILDER_ENABLED, "Show the visual workflow builder."),
         Flag(
             FlagName.MULTI_TENANT_ENABLED,
             "Allow organizations beyond the default one, with members and roles.",
+            risky=True,
         ),
         Flag(
             FlagName.CONNECTORS_V2_ENABLED,
@@ -55,6 +72,7 @@ FLAGS: dict[FlagName, Flag] = {
         Flag(
             FlagName.CANARY_MODE,
             "Run the canary after each risky change and revert the change when it fails.",
+            risky=True,
         ),
     )
 }

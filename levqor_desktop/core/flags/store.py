@@ -12,9 +12,11 @@ import json
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from levqor_desktop.core.flags.definitions import FLAGS, FlagName
 from levqor_desktop.errors import ConfigError, ValidationError
@@ -57,6 +59,12 @@ def parse_bool(text: str, *, what: str) -> bool:
 Listener = Callable[[FlagState, FlagState], None]
 
 
+class RolloutLookup(Protocol):
+    """Whether a flag's rollout covers a subject (``app.flag_rollouts``)."""
+
+    def covers(self, name: FlagName, *, org_id: int | None, user_id: int | None) -> bool: ...
+
+
 class FlagStore:
     """Reads and writes the flags file; thread-safe; notifies listeners of changes."""
 
@@ -69,6 +77,8 @@ class FlagStore:
         self.file_error: str | None = None
         self._mtime: int | None = None
         self._file: dict[FlagName, bool] = self._read_file()
+        #: Set by the wiring once the database is there; answers per-subject questions.
+        self.rollouts: RolloutLookup | None = None
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(old, new)`` after each change of an effective value.
@@ -102,8 +112,16 @@ class FlagStore:
             return FlagState(flag.name, file_value, Source.FILE, file_value)
         return FlagState(flag.name, flag.default, Source.DEFAULT, None)
 
-    def enabled(self, name: FlagName | str) -> bool:
-        return self.state(name).value
+    def enabled(
+        self, name: FlagName | str, *, org_id: int | None = None, user_id: int | None = None
+    ) -> bool:
+        """The flag's value; for a subject (an organization and/or a user) also on when
+        its rollout covers that subject."""
+        if self.state(name).value:
+            return True
+        if self.rollouts is None or (org_id is None and user_id is None):
+            return False
+        return self.rollouts.covers(FlagName(name), org_id=org_id, user_id=user_id)
 
     def all(self) -> list[FlagState]:
         return [self.state(name) for name in FLAGS]
@@ -226,7 +244,8 @@ class FlagStore:
 
     def _write_file(self, data: Mapping[FlagName, bool]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        # Unique per writer: two stores (two Apps, or two processes) may write at once.
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         payload = {str(k): v for k, v in sorted(data.items())}
         try:
             with open(tmp, "w", encoding="utf-8") as fh:

@@ -80,6 +80,22 @@ def preview(service: JobSteering, actor: Actor, flt: JobFilter, action: BulkActi
         return int(session.scalar(stmt) or 0)
 
 
+def preview_lines(
+    service: JobSteering, actor: Actor, flt: JobFilter, action: BulkAction | str, limit: int
+) -> list[str]:
+    """The first ``limit`` jobs ``action`` would touch, one line each (for a guard dialog)."""
+    act = _action(action)
+    require(actor, Permission.READ)
+    with service.db.session() as session:
+        stmt = (
+            select(Job.id, Job.workflow_name, Job.status)
+            .where(*_where(actor, flt, act))
+            .order_by(Job.id.desc())
+            .limit(limit)
+        )
+        return [f"#{i} {name} ({status.value})" for i, name, status in session.execute(stmt)]
+
+
 def apply(
     service: JobSteering,
     actor: Actor,

@@ -202,6 +202,14 @@ class JobFilter:
             out["ids"] = list(self.ids)
         return out
 
+    def describe(self) -> str:
+        """One line for people ("states=failed workflow=digest"), e.g. a guard's target."""
+        parts = [
+            f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}"
+            for k, v in self.to_dict().items()
+        ]
+        return " ".join(parts) or "every job"
+
 
 @dataclass(frozen=True)
 class JobPage:

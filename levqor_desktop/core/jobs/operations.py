@@ -36,6 +36,12 @@ class JobOperations(JobSteering):
         """How many jobs ``apply`` would touch now (show it, then ask)."""
         return bulk.preview(self, actor, flt, action)
 
+    def preview_lines(
+        self, actor: Actor, flt: JobFilter, action: BulkAction | str, limit: int = 20
+    ) -> list[str]:
+        """The newest jobs ``apply`` would touch, one line each, for the guard's preview."""
+        return bulk.preview_lines(self, actor, flt, action, limit)
+
     def apply(
         self, actor: Actor, flt: JobFilter, action: BulkAction | str, reason: str | None = None
     ) -> BulkResult:

@@ -1,10 +1,14 @@
 """The job runner: runs one claimed job with the workflows engine and records it.
 
 The same runner serves the local pool's threads and the RQ workers. It resumes after
-the steps the job already completed (at-least-once: a step that finished but whose
-record was lost to a crash runs again), records each step as it ends, checks for a
-cancel at every step boundary, and on failure either puts the job back with an
-exponential, jittered backoff (attempts left, fault not permanent) or fails it.
+the steps the job already completed — succeeded or skipped, anywhere in the graph — so
+a resumed graph runs only the steps that had not ended (at-least-once: a step that
+finished but whose record was lost to a crash runs again). Each step's record is
+written as it ends, on the scheduler's coordinator thread before any step that needs it
+starts, so a recorded step's upstream is always recorded too; the run's last step is
+written with the job's end. A cancel is checked at every step start; on failure the
+job goes back with an exponential, jittered backoff (attempts left, fault not
+permanent) or fails.
 """
 
 from __future__ import annotations
@@ -162,10 +166,10 @@ class JobRunner:
             workflow = self.loader.load(job)
         except LevqorError as exc:
             return end(JobStatus.FAILED, f"cannot load the workflow: {exc}")
-        completed = {} if job.fresh else store.succeeded_steps(self.db, job.id)
+        completed = {} if job.fresh else store.finished_steps(self.db, job.id)
         if not job.metered:
             self.meter(job)
-        state = _RunState(last_index=len(workflow.steps) - 1)
+        state = _RunState()
         steps = {s.id: s for s in workflow.steps}
 
         def is_cancelled() -> bool:
@@ -185,10 +189,8 @@ class JobRunner:
                 output=outcome.output,
                 error=outcome.error,
             )
-            state.last_kind = outcome.error_kind
             self._observe_step(workflow, steps[event.step_id], outcome.status, outcome.duration_s)
-            ends_job = event.index == state.last_index or outcome.status in ("failed", "canceled")
-            if ends_job:
+            if event.last:
                 state.pending = result  # written with the job's end, in one transaction
                 return
             flag = store.record_step(self.db, job.id, worker_id, result)
@@ -230,7 +232,9 @@ class JobRunner:
         if outcome.status == "canceled":
             return end(JobStatus.CANCELED, "canceled", state.pending)
         error = f"step {outcome.failed_step}: {outcome.error}"
-        retry = state.last_kind not in PERMANENT_KINDS and job.attempts < job.max_attempts
+        failed = outcome.outcomes.get(outcome.failed_step or "")
+        kind = failed.error_kind if failed is not None else None
+        retry = kind not in PERMANENT_KINDS and job.attempts < job.max_attempts
         if retry and not is_cancelled():
             when = retry_at(self.clock(), job.attempts, self.rng)
             if store.retry_later(self.db, job.id, worker_id, when, error, step=state.pending):
@@ -274,7 +278,5 @@ class JobRunner:
 
 @dataclass
 class _RunState:
-    last_index: int
     cancel_seen: bool = False
     pending: StepResult | None = None
-    last_kind: str | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -121,11 +121,13 @@ class JobService:
         schedule_key: str | None = None,
         parent_job_id: int | None = None,
         copy_steps_from: JobRecord | None = None,
+        rerun: Collection[str] = (),
     ) -> JobRecord:
         """Record a new queued job (inputs validated) and hand it to the current backend.
 
-        ``copy_steps_from`` (a retry from the failed step) copies that job's succeeded
-        steps into the new job in the same transaction, so it resumes after them.
+        ``copy_steps_from`` (a retry from a failed step) copies that job's succeeded and
+        skipped steps, except those in ``rerun``, into the new job in the same
+        transaction, so it resumes after them.
         """
         ref = ref or self._admit(actor, workflow, document, max_attempts)
         values = self._values(actor, ref, inputs, queue, priority, max_attempts, not_before)
@@ -136,7 +138,7 @@ class JobService:
             with writing(self.db) as conn:
                 job_id = conn.execute(insert(Job).values(values).returning(Job.id)).scalar_one()
                 if copy_steps_from is not None:
-                    self._copy_succeeded_steps(conn, copy_steps_from, job_id)
+                    self._copy_finished_steps(conn, copy_steps_from, job_id, rerun)
         except IntegrityError:
             raise DuplicateKey(f"a job with key {schedule_key!r} already exists") from None
         self.router.submit(job_id, values["backend"])
@@ -280,7 +282,9 @@ class JobService:
                 hint="try again when the migration has finished",
             )
 
-    def _copy_succeeded_steps(self, conn: Connection, old: JobRecord, new_id: int) -> None:
+    def _copy_finished_steps(
+        self, conn: Connection, old: JobRecord, new_id: int, rerun: Collection[str]
+    ) -> None:
         rows = [
             {
                 "job_id": new_id,
@@ -291,10 +295,11 @@ class JobService:
                 "started_at": step.started_at,
                 "finished_at": step.finished_at,
                 "output": step.output,
-                "error": None,
+                "error": step.error,
             }
             for step in old.steps
-            if step.status is StepStatus.SUCCEEDED
+            if step.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED)
+            and step.step_id not in rerun
         ]
         if rows:
             conn.execute(insert(JobStep), rows)

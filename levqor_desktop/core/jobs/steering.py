@@ -14,9 +14,11 @@ from levqor_desktop.core.jobs import audit
 from levqor_desktop.core.jobs.contracts import JobRecord
 from levqor_desktop.core.jobs.service import JobService, WorkflowRef
 from levqor_desktop.core.jobs.states import check_move, requeue_values
-from levqor_desktop.core.models.jobs import Job, JobStatus
+from levqor_desktop.core.models.jobs import Job, JobStatus, StepStatus
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
+from levqor_desktop.core.workflows.document import Workflow
+from levqor_desktop.core.workflows.graph import graph_of
 from levqor_desktop.errors import NotFoundError, ValidationError
 
 
@@ -62,24 +64,31 @@ class JobSteering(JobService):
         job_id: int,
         *,
         from_failed_step: bool = False,
+        from_step: str | None = None,
         inputs: dict[str, Any] | None = None,
         reason: str | None = None,
     ) -> JobRecord:
         """A new job that runs the old one's workflow again and links to it.
 
-        ``from_failed_step`` keeps the outputs of the steps that succeeded and starts at
-        the first that did not; ``inputs`` replaces the inputs (from the start only).
+        ``from_failed_step`` keeps the outputs of the steps that succeeded (or were
+        skipped) and runs the rest; ``from_step`` runs that step and everything
+        downstream of it only, reusing the old job's results of every other step (each
+        step upstream of it must have succeeded or been skipped); ``inputs`` replaces
+        the inputs (from the start only).
         """
         require(actor, Permission.RUN_JOBS)
-        if from_failed_step and inputs is not None:
+        if (from_failed_step or from_step is not None) and inputs is not None:
             raise ValidationError(
                 "a retry with edited inputs starts from the first step: the earlier "
                 "steps' outputs were made from the old inputs"
             )
+        if from_failed_step and from_step is not None:
+            raise ValidationError("retry from the failed step or from a named step, not both")
         old = self.get(actor, job_id)
         if old.status in (JobStatus.QUEUED, JobStatus.RUNNING):
             raise ValidationError(f"job {job_id} is {old.status.value}: it cannot be retried yet")
         ref = self._ref_of(actor, old)
+        rerun = rerun_set(ref.workflow, old, from_step) if from_step is not None else set()
         new = self.enqueue(
             actor,
             ref=ref,
@@ -88,11 +97,13 @@ class JobSteering(JobService):
             priority=old.priority,
             max_attempts=old.max_attempts,
             parent_job_id=old.id,
-            copy_steps_from=old if from_failed_step else None,
+            copy_steps_from=old if from_failed_step or from_step is not None else None,
+            rerun=rerun,
         )
         now = self.clock()
         with self.db.write_session() as session:
             mode = "failed step" if from_failed_step else "start"
+            mode = f"step {from_step}" if from_step is not None else mode
             text = f"retry from {mode} as job {new.id}" + (" with edited inputs" if inputs else "")
             audit.write(session, actor, "retry", now, job_id=job_id, reason=_join(text, reason))
         return self.get(actor, new.id)
@@ -138,6 +149,22 @@ class JobSteering(JobService):
             # Run the version the job ran, not a newer one saved since.
             ref = self.resolver(actor, f"{old.workflow_id}@{old.workflow_version}")
         return ref
+
+
+def rerun_set(workflow: Workflow, old: JobRecord, from_step: str) -> set[str]:
+    """``from_step`` and its downstream: what a retry from that step runs again."""
+    graph = graph_of(workflow)
+    if from_step not in graph.position:
+        known = ", ".join(graph.ids)
+        raise ValidationError(f"{workflow.name} has no step {from_step!r} (steps: {known})")
+    ended = {s.step_id for s in old.steps if s.status in (StepStatus.SUCCEEDED, StepStatus.SKIPPED)}
+    missing = [sid for sid in graph.order() if sid in graph.upstream(from_step) - ended]
+    if missing:
+        raise ValidationError(
+            f"step {from_step} needs step {missing[0]}, which did not succeed in job {old.id}",
+            hint=f"retry from step {missing[0]} instead",
+        )
+    return {from_step, *graph.downstream(from_step)}
 
 
 def _join(text: str, reason: str | None) -> str:

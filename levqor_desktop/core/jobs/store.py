@@ -34,7 +34,8 @@ from levqor_desktop.core.models.jobs import Job, JobStatus, StepStatus
 
 _T = UTCDateTime()
 _DONE_STEPS = text(
-    "SELECT step_id, output FROM job_steps WHERE job_id = :id AND status = 'succeeded'"
+    "SELECT step_id, status, output FROM job_steps WHERE job_id = :id "
+    "AND status IN ('succeeded', 'skipped')"
 ).columns(output=JSON())
 _TOUCH = (
     text(f"UPDATE jobs SET heartbeat_at = :now WHERE {MINE} RETURNING cancel_requested")
@@ -88,10 +89,12 @@ _RETRY_LATER = text(
 ).bindparams(bindparam("when", type_=_T), bindparam("no", type_=Boolean()))
 
 
-def succeeded_steps(db: Database, job_id: int) -> dict[str, Any]:
-    """Outputs of the steps this job already ran successfully (to resume after them)."""
+def finished_steps(db: Database, job_id: int) -> dict[str, Any]:
+    """The steps this job already ended well (to resume after them): the output of each
+    that succeeded, None for each that was skipped (a skip is not decided again)."""
     with db.engine.connect() as conn:
-        return {row[0]: row[1] for row in conn.execute(_DONE_STEPS, {"id": job_id})}
+        rows = conn.execute(_DONE_STEPS, {"id": job_id})
+        return {sid: (output if status == "succeeded" else None) for sid, status, output in rows}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Each domain keeps its tables in its own module; add one import line per module.
 
 from levqor_desktop.core.models import canary as canary
 from levqor_desktop.core.models import connectors as connectors
+from levqor_desktop.core.models import flagsafety as flagsafety
 from levqor_desktop.core.models import jobs as jobs
 from levqor_desktop.core.models import migrations as migrations
 from levqor_desktop.core.models import observability as observability

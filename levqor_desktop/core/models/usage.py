@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from levqor_desktop.core.models.base import Base, BigId, CreatedAt, UTCDateTime, key_text, utcnow
@@ -140,3 +140,36 @@ class LimitOverride(CreatedAt, Base):
     job_id: Mapped[int] = mapped_column(BigInteger, index=True)
     granted_by: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(500))
+
+
+class UsageLimitHit(Base):
+    """A limit refused work (hard) or was found past 100 % (soft), for the incident timeline.
+
+    Repeats of the same limit and outcome within a minute fold into one row (``hits``
+    counts them, ``last_at`` is the latest), so a worker hammering a full limit writes
+    one row a minute, not one per refusal.
+    """
+
+    __tablename__ = "usage_limit_hits"
+    __table_args__ = (Index("ix_usage_limit_hits_org_id_at", "org_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(BigId, ForeignKey("organizations.id", ondelete="CASCADE"))
+    #: The acting user (None when the hit was not tied to one).
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: No foreign key: the hit stays on record when the limit is removed.
+    limit_id: Mapped[int] = mapped_column(BigInteger)
+    metric: Mapped[Metric] = mapped_column(_metric())
+    #: "refused" (a hard limit stopped the work) or "warned" (a soft limit is past 100 %).
+    outcome: Mapped[str] = mapped_column(String(16))
+    #: Where: "enqueue", "reserve", "ai_step", "tokens".
+    stage: Mapped[str] = mapped_column(String(16))
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    workflow: Mapped[str | None] = mapped_column(String(200))
+    #: The operator-readable sentence naming the limit (no secrets: amounts and names).
+    message: Mapped[str] = mapped_column(Text)
+    used: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    hits: Mapped[int] = mapped_column(BigInteger, default=1)

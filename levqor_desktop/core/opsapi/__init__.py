@@ -18,6 +18,7 @@ from levqor_desktop.core.apikeys import ApiKeyService, Principal
 from levqor_desktop.core.canary.sources import LocalSources
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.flags.service import FlagService
+from levqor_desktop.core.jobs.service import JobService
 from levqor_desktop.core.opsapi import errors
 from levqor_desktop.core.opsapi.auth import Authenticator
 from levqor_desktop.core.opsapi.config import OpsApiConfig
@@ -25,9 +26,11 @@ from levqor_desktop.core.opsapi.ratelimit import TokenBuckets
 from levqor_desktop.core.opsapi.responses import errors as error_responses
 from levqor_desktop.core.opsapi.routes_billing import billing_router
 from levqor_desktop.core.opsapi.routes_flags import flags_router
+from levqor_desktop.core.opsapi.routes_jobs import jobs_router
 from levqor_desktop.core.opsapi.routes_metrics import metrics_router
 from levqor_desktop.core.opsapi.routes_ops import ops_router
 from levqor_desktop.core.permissions import Permission
+from levqor_desktop.core.safety import Guard
 from levqor_desktop.core.usage import UsageService
 
 __all__ = ["OpsApiConfig", "create_ops_app"]
@@ -48,6 +51,10 @@ class OpsHost(Protocol):
     api_keys: ApiKeyService
     flag_service: FlagService
     usage: UsageService
+    guard: Guard
+
+    @property
+    def jobs(self) -> JobService: ...
 
     @property
     def canary(self) -> _Canary: ...
@@ -65,7 +72,7 @@ def create_ops_app(
     api = FastAPI(
         title="Levqor ops API",
         version=__version__,
-        description="Health, queue health, flags, usage and limits, and metrics of a "
+        description="Health, queue health, flags, jobs, usage and limits, and metrics of a "
         "Levqor deployment. Every endpoint but the open ones (by default /metrics and "
         "/ops/health) needs an API key: `levqor apikeys create`.",
         openapi_url=None,
@@ -74,7 +81,8 @@ def create_ops_app(
     )
     errors.install(api)
     api.include_router(ops_router(app.canary.sources, auth))
-    api.include_router(flags_router(app.flag_service, auth))
+    api.include_router(flags_router(app.flag_service, auth, app.guard))
+    api.include_router(jobs_router(app.jobs, auth))
     api.include_router(billing_router(app.db, app.usage, auth))
     api.include_router(metrics_router(app.metrics.registry, auth))
 

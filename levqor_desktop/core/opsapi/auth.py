@@ -7,6 +7,7 @@ key, so guessing keys is throttled too).
 """
 
 # No `from __future__ import annotations`: FastAPI reads the dependency's annotations.
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
 
@@ -32,6 +33,7 @@ class Authenticator:
         self.keys = keys
         self.config = config
         self.buckets = buckets
+        self.fresh_for = dt.timedelta(seconds=config.key_cache_seconds)
 
     def guard(self, permission: Permission) -> Guard:
         """A dependency: the caller's principal (None on an open path without a key)."""
@@ -54,7 +56,7 @@ class Authenticator:
                     )
                 self._throttle(f"ip:{client}")
                 return None
-            principal = self.keys.authenticate(presented)
+            principal = self.keys.authenticate(presented, fresh_for=self.fresh_for)
             if principal is None:
                 self._throttle(f"ip:{client}")
                 raise ApiError(

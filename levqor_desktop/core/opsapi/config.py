@@ -19,6 +19,10 @@ class OpsApiConfig:
     rate_per_second: float = 10.0
     #: ...and the burst a bucket holds.
     burst: int = 30
+    #: A key checked against the database this recently is answered from memory, so a
+    #: revoke or demotion made elsewhere takes effect within this many seconds (0: every
+    #: request asks the database).
+    key_cache_seconds: float = 2.0
 
     def is_open(self, path: str) -> bool:
         return path in self.open_paths

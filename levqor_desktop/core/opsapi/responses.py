@@ -12,6 +12,7 @@ _TEXT = {
     403: "the key's role may not do this",
     404: "no such user, flag or endpoint",
     409: "the change is not possible now (for instance a flag forced by the environment)",
+    428: "a change on a production deployment without X-Levqor-Confirm: <its name>",
     429: "too many requests for this key (see Retry-After)",
     503: "the database or another service is unavailable",
 }

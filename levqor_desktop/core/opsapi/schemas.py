@@ -7,6 +7,7 @@ ops endpoints; these are the rest.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -85,3 +86,29 @@ class LimitOut(BaseModel):
 class LimitsOut(BaseModel):
     user: UserRef
     limits: list[LimitOut]
+
+
+class JobSubmit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workflow: str | None = Field(
+        default=None, max_length=200, description="a stored workflow's name or id"
+    )
+    document: dict[str, Any] | None = Field(
+        default=None, description="or an ad hoc workflow document (as `levqor run` takes)"
+    )
+    inputs: dict[str, Any] = Field(default_factory=dict, description="the run's inputs")
+    priority: int = Field(default=0, ge=-100, le=100, description="higher runs first")
+
+
+class JobOut(BaseModel):
+    id: int
+    workflow: str
+    status: str = Field(description="queued, running, succeeded, failed or canceled")
+    backend: str = Field(description="local or rq")
+    queue: str
+    attempts: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    error: str | None

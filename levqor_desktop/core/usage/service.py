@@ -23,6 +23,7 @@ from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.usage import reports
 from levqor_desktop.core.usage.guard import Guard, Reservation
+from levqor_desktop.core.usage.hits import REFUSED, WARNED, LimitHits
 from levqor_desktop.core.usage.hooks import AIStep, UsageHooks
 from levqor_desktop.core.usage.limits import LimitStatus, LimitStore, UsageLimitExceeded, covering
 from levqor_desktop.core.usage.periods import period_start
@@ -50,6 +51,8 @@ class UsageService:
         self.limits = LimitStore(db, clock)
         self.prices = PriceTable(db, clock)
         self.guard = Guard(db, clock)
+        #: Refusals and soft-limit warnings, kept for the incident timeline.
+        self.hits = LimitHits(db, clock)
 
     def now(self) -> dt.datetime:
         return self._clock()
@@ -101,10 +104,34 @@ class UsageService:
         self, actor: Actor, *, workflow_name: str | None = None, job_id: int | None = None
     ) -> list[LimitStatus]:
         """Raise :class:`LimitExceeded` naming the full limit; return soft-limit warnings."""
-        warnings = self.guard.check_enqueue(actor, job_id=job_id)
+        try:
+            warnings = self.guard.check_enqueue(actor, job_id=job_id)
+        except UsageLimitExceeded as exc:
+            self._hit(exc, "enqueue", actor, job_id, workflow_name)
+            raise
         for status in warnings:
             log.warning("%s (workflow %s)", status.message(), workflow_name or "-")
+            self.hits.record(
+                status,
+                WARNED,
+                "enqueue",
+                user_id=actor.user_id,
+                job_id=job_id,
+                workflow=workflow_name,
+            )
         return warnings
+
+    def _hit(
+        self,
+        exc: UsageLimitExceeded,
+        stage: str,
+        actor: Actor,
+        job_id: int | None,
+        workflow: str | None = None,
+    ) -> None:
+        self.hits.record(
+            exc.status, REFUSED, stage, user_id=actor.user_id, job_id=job_id, workflow=workflow
+        )
 
     def why_blocked(self, actor: Actor, *, job_id: int | None = None) -> str | None:
         return self.guard.why_blocked(actor, job_id=job_id)
@@ -112,7 +139,11 @@ class UsageService:
     def reserve(
         self, actor: Actor, metric: Metric, amount: int, *, job_id: int | None = None
     ) -> Reservation:
-        return self.guard.reserve(actor, metric, amount, job_id=job_id)
+        try:
+            return self.guard.reserve(actor, metric, amount, job_id=job_id)
+        except UsageLimitExceeded as exc:
+            self._hit(exc, "reserve", actor, job_id)
+            raise
 
     def commit(
         self,
@@ -189,7 +220,9 @@ class UsageService:
                 session, actor, [Metric.COST_USD], {Metric.COST_USD: worst}
             )
         if blocked:
-            raise UsageLimitExceeded(blocked[0], wanted=worst)
+            exc = UsageLimitExceeded(blocked[0], wanted=worst)
+            self._hit(exc, "ai_step", actor, job_id)
+            raise exc
         return worst
 
     def reserve_ai_cost(
@@ -206,7 +239,9 @@ class UsageService:
             metrics = [Metric.AI_PROMPT_TOKENS, Metric.AI_COMPLETION_TOKENS]
             blocked = self.guard.blocking(session, actor, metrics, {})
         if blocked:
-            raise UsageLimitExceeded(blocked[0])
+            exc = UsageLimitExceeded(blocked[0])
+            self._hit(exc, "tokens", actor, job_id)
+            raise exc
 
     def hooks(
         self,

@@ -6,8 +6,9 @@ structural validation reports the malformation itself.
 
 Checked: duplicate step ids; ``uses`` naming an unknown action; a missing required or an
 unknown input of the action; templates that do not parse; references to a missing step,
-to a later step or to the step itself, to an undeclared input or to a name outside the
-scope; references that form a cycle.
+to a step that is not upstream (a later one, or one on another branch) or to the step
+itself, to an undeclared input or to a name outside the scope; references that form a
+cycle; and the ``needs`` of each step (:mod:`.graph_checks`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from levqor_desktop.core.workflows.actions import ActionCatalog
+from levqor_desktop.core.workflows.graph_checks import NeedsReport, check_needs
 from levqor_desktop.core.workflows.jsonpos import Path, format_path
 from levqor_desktop.core.workflows.templates import TemplateEngine, TemplateError, has_template
 
@@ -64,6 +66,8 @@ def check_semantics(
         else:
             index_of[sid] = i
 
+    needs = check_needs(steps, index_of)
+    faults += needs.faults
     edges: dict[int, set[int]] = {}
     for i, step in enumerate(steps):
         if not isinstance(step, Mapping):
@@ -77,7 +81,9 @@ def check_semantics(
             text = condition if has_template(condition) else "{{ " + condition + " }}"
             sources.append((("steps", i, "if"), text))
         for path, text in sources:
-            faults += _check_template(path, text, i, index_of, input_names, engine, edges[i])
+            faults += _check_template(
+                path, text, i, index_of, input_names, engine, edges[i], needs, steps
+            )
     faults += _check_cycles(edges, steps)
     return faults
 
@@ -116,6 +122,8 @@ def _check_template(
     input_names: list[str],
     engine: TemplateEngine,
     edges: set[int],
+    needs: NeedsReport,
+    steps: list[Any],
 ) -> list[tuple[Path, str]]:
     try:
         refs = engine.references(text)
@@ -145,12 +153,23 @@ def _check_template(
             edges.add(target)
             if target == i:
                 faults.append((path, f"step {ref.name!r} refers to its own output"))
-            elif target > i:
+            elif needs.is_upstream(target, i):
+                continue
+            elif needs.is_upstream(i, target):
                 faults.append(
                     (
                         path,
                         f"refers to step {ref.name!r}, which runs later "
-                        f"({format_path(('steps', target))}): only earlier steps have outputs",
+                        f"({format_path(('steps', target))}): only upstream steps have outputs",
+                    )
+                )
+            else:
+                own = _name(steps, i)
+                faults.append(
+                    (
+                        path,
+                        f"refers to step {ref.name!r}, which is not upstream of {own!r}: "
+                        f"add {ref.name!r} to the needs of {own!r}",
                     )
                 )
     return faults
@@ -174,7 +193,7 @@ def _check_cycles(edges: Mapping[int, set[int]], steps: list[Any]) -> list[tuple
                             (
                                 ("steps", min(trail)),
                                 f"steps {names} form a cycle: a step can "
-                                "only use outputs of steps before it",
+                                "only use outputs of steps upstream of it",
                             )
                         )
                 elif nxt not in trail and nxt > start:

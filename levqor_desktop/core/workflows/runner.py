@@ -31,12 +31,18 @@ API (stable; extend, do not change):
 
 ``run_workflow(workflow, inputs, actions, *, completed={}, on_event=None,
     run_factory=None, cancelled=never_cancelled, test_run=False, step_runner=None)
-    -> RunResult``: resolves the inputs, runs the steps in order, reuses the outputs of
-    steps listed in ``completed`` (at-least-once resume: a retried job starts at the
-    first step that did not succeed), stops at the first failed or canceled step.
-    ``on_event(StepEvent)`` is called with "running" before a step and
-    "succeeded"/"failed"/"skipped"/"canceled" (carrying the outcome) after it; for a
-    step taken from ``completed`` it gets "succeeded" with ``resumed=True``.
+    -> RunResult``: resolves the inputs and runs the steps as their ``needs`` allow
+    (:mod:`.scheduler`: independent branches at once, up to ``max_parallel``; a list
+    workflow runs in order, one step at a time, on the calling thread), reuses the
+    outputs of steps listed in ``completed`` (at-least-once resume: a retried job runs
+    only the steps that did not end; a value of None means the step was skipped). A
+    failed or canceled step fails the run; ``on_failure`` says whether the others stop.
+    ``on_event(StepEvent)`` is called on the calling thread, with "running" before a
+    step and "succeeded"/"failed"/"skipped"/"canceled" (carrying the outcome) after it;
+    a step taken from ``completed`` gets "succeeded" (or "skipped") with
+    ``resumed=True``; a step that never starts gets an event without an outcome and
+    with a ``reason``. ``RunResult.order`` lists the steps in run order and
+    ``RunResult.not_run`` the steps that never started, with why.
     ``run_factory(step)`` builds each step's :class:`RunContext` (job id, logger, ...;
     the runner sets ``attempt``); by default one is made from ``cancelled`` and
     ``test_run``.
@@ -51,8 +57,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.workflows.actions import (
@@ -63,6 +68,14 @@ from levqor_desktop.core.workflows.actions import (
     never_cancelled,
 )
 from levqor_desktop.core.workflows.document import Step, Workflow, type_matches
+from levqor_desktop.core.workflows.outcomes import (
+    RunResult,
+    StepEvent,
+    StepOutcome,
+    StepStatus,
+    build_scope,
+)
+from levqor_desktop.core.workflows.scheduler import GraphScheduler
 from levqor_desktop.core.workflows.templates import TemplateEngine, TemplateError, shared_engine
 from levqor_desktop.errors import ValidationError
 
@@ -78,65 +91,13 @@ __all__ = [
     "run_workflow",
 ]
 
-StepStatus = Literal["succeeded", "failed", "skipped", "canceled"]
 _SLEEP_SLICE_S = 0.25  # backoff sleeps in slices so a cancel is noticed quickly
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    status: StepStatus
-    output: dict[str, Any] | None
-    error: str | None
-    error_kind: str | None
-    attempts: int
-    started_at: dt.datetime
-    finished_at: dt.datetime
-
-    @property
-    def duration_s(self) -> float:
-        return (self.finished_at - self.started_at).total_seconds()
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["started_at"] = self.started_at.isoformat()
-        data["finished_at"] = self.finished_at.isoformat()
-        return data
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    """What the UI and the job recorder hear while a workflow runs."""
-
-    step_id: str
-    index: int
-    uses: str
-    status: Literal["running", "succeeded", "failed", "skipped", "canceled"]
-    outcome: StepOutcome | None = None
-    resumed: bool = False
-
-
-@dataclass
-class RunResult:
-    status: Literal["succeeded", "failed", "canceled"]
-    outcomes: dict[str, StepOutcome] = field(default_factory=dict)
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    failed_step: str | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "succeeded"
 
 
 class InputsInvalid(ValidationError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("workflow inputs: " + "; ".join(problems))
         self.problems = problems
-
-
-def build_scope(inputs: Mapping[str, Any], outputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The template scope: ``inputs`` and ``steps.<id>.output`` (None for a skipped step)."""
-    return {"inputs": dict(inputs), "steps": {sid: {"output": out} for sid, out in outputs.items()}}
 
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -330,46 +291,31 @@ def run_workflow(
     inputs: Mapping[str, Any],
     actions: ActionCatalog,
     *,
-    completed: Mapping[str, Mapping[str, Any]] | None = None,
+    completed: Mapping[str, Mapping[str, Any] | None] | None = None,
     on_event: Callable[[StepEvent], None] | None = None,
     run_factory: Callable[[Step], RunContext] | None = None,
     cancelled: Callable[[], bool] = never_cancelled,
     test_run: bool = False,
     step_runner: StepRunner | None = None,
 ) -> RunResult:
-    """Run ``workflow``'s steps in order; see the module docstring."""
+    """Run ``workflow``'s steps as its graph allows; see the module docstring."""
     resolved = resolve_inputs(workflow, inputs)
     runner = step_runner or StepRunner(actions)
-    done_before = completed or {}
-    emit = on_event or (lambda event: None)
-    result = RunResult(status="succeeded")
-    outputs: dict[str, Any] = {}
-    for index, step in enumerate(workflow.steps):
-        if step.id in done_before:
-            outputs[step.id] = dict(done_before[step.id])
-            result.outputs[step.id] = outputs[step.id]
-            emit(StepEvent(step.id, index, step.uses, "succeeded", resumed=True))
-            continue
+
+    def make_run(step: Step) -> RunContext:
         if run_factory is not None:
-            run = run_factory(step)
-        else:
-            run = RunContext(
-                step_id=step.id, workflow=workflow.name, test_run=test_run, cancelled=cancelled
-            )
-        if cancelled() or run.cancelled():
-            result.status, result.failed_step, result.error = "canceled", step.id, "canceled"
-            break
-        emit(StepEvent(step.id, index, step.uses, "running"))
-        outcome = runner.run_step(step, build_scope(resolved, outputs), run)
-        result.outcomes[step.id] = outcome
-        emit(StepEvent(step.id, index, step.uses, outcome.status, outcome))
-        if outcome.status == "succeeded":
-            outputs[step.id] = outcome.output
-            result.outputs[step.id] = outcome.output or {}
-        elif outcome.status == "skipped":
-            outputs[step.id] = None
-        else:
-            result.status = "failed" if outcome.status == "failed" else "canceled"
-            result.failed_step, result.error = step.id, outcome.error
-            break
-    return result
+            return run_factory(step)
+        return RunContext(
+            step_id=step.id, workflow=workflow.name, test_run=test_run, cancelled=cancelled
+        )
+
+    return GraphScheduler(
+        workflow,
+        resolved,
+        runner.run_step,
+        completed=completed or {},
+        emit=on_event or (lambda event: None),
+        make_run=make_run,
+        cancelled=cancelled,
+        now=runner.now,
+    ).run()

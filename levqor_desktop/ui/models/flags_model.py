@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from levqor_desktop.core.flags import Source
+from levqor_desktop.core.flags import FlagName, Source
+from levqor_desktop.core.flags.rollout import Rollout
 from levqor_desktop.core.flags.service import AuditEntry, FlagView, describe_value
 from levqor_desktop.ui.models.table_base import HeaderedTableModel
 from levqor_desktop.ui.theme import MUTED, OK
@@ -41,6 +43,8 @@ class FlagsModel(HeaderedTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.views: list[FlagView] = []
+        #: Each flag's rollout, if any (its share is shown with the state).
+        self.rollouts: Mapping[FlagName, Rollout] = {}
 
     def set_views(self, views: list[FlagView]) -> None:
         if [v.definition.name for v in views] == [v.definition.name for v in self.views]:
@@ -52,6 +56,12 @@ class FlagsModel(HeaderedTableModel):
         self.beginResetModel()
         self.views = views
         self.endResetModel()
+
+    def describe_state(self, view: FlagView) -> str:
+        if view.state.value:
+            return "on"
+        rollout = self.rollouts.get(view.definition.name)
+        return f"off · on for {rollout.describe()}" if rollout else "off"
 
     def view_at(self, row: int) -> FlagView | None:
         return self.views[row] if 0 <= row < len(self.views) else None
@@ -68,7 +78,7 @@ class FlagsModel(HeaderedTableModel):
             risky = " ⚠" if view.definition.risky else ""
             return (
                 f"{view.definition.name}{risky}",
-                "on" if view.state.value else "off",
+                self.describe_state(view),
                 describe_source(view),
                 view.definition.description,
                 describe_change(view.last_change),
@@ -119,7 +129,11 @@ class FlagAuditModel(HeaderedTableModel):
                 str(e.id),
                 f"{e.at:%Y-%m-%d %H:%M:%S}",
                 str(e.flag),
-                f"{describe_value(e.old_value)} → {describe_value(e.new_value)}",
+                (
+                    f"{describe_value(e.old_value)} → {describe_value(e.new_value)}"
+                    if e.old_value != e.new_value
+                    else "— (event)"  # a request, flip or rollout event: no value changed
+                ),
                 e.actor_name,
                 e.source,
                 reason,

@@ -52,6 +52,12 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("metrics", "Metrics", "levqor_desktop.ui.panels.metrics:MetricsPanel", "SP_ArrowUp"),
     PanelSpec("logs", "Logs", "levqor_desktop.ui.panels.logs:LogsPanel", "SP_FileDialogInfoView"),
     PanelSpec(
+        "incidents",
+        "Incidents",
+        "levqor_desktop.ui.panels.incidents:IncidentsPanel",
+        "SP_MessageBoxWarning",
+    ),
+    PanelSpec(
         "usage", "Usage", "levqor_desktop.ui.panels.usage:UsagePanel", "SP_DialogApplyButton"
     ),
     PanelSpec("canary", "Canary", "levqor_desktop.ui.panels.canary:CanaryPanel", "SP_MediaPlay"),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtWidgets import QWidget
 
 from levqor_desktop.ui.bridge import Bridge
+from levqor_desktop.ui.palette.commands import ACTIONS, Command
+from levqor_desktop.ui.panels.offers import OFFERS, PanelOffer
 
 if TYPE_CHECKING:
     from levqor_desktop.app import App
@@ -40,6 +43,9 @@ class Panel(QWidget):
 
     ``on_shown``/``on_hidden`` are called when the panel becomes the visible page or stops
     being it: start polling in one, stop it in the other.
+
+    What a panel offers the palette, the Actions menu and saved views is declared in
+    :mod:`levqor_desktop.ui.panels.offers`; :meth:`commands` reads it.
     """
 
     def __init__(self, ctx: PanelContext) -> None:
@@ -63,3 +69,22 @@ class Panel(QWidget):
     def shutdown(self) -> None:
         """The window closes: stop timers and background work."""
         self.on_hidden()
+
+    def offer(self) -> PanelOffer:
+        """This panel's declared actions and saved-view widgets."""
+        return OFFERS.get(type(self).__name__, PanelOffer())
+
+    def commands(self) -> list[Command]:
+        """The panel's actions as commands (the palette's "Actions", the Actions menu)."""
+        name = type(self).__name__
+        return [
+            Command(
+                f"{name}.{action.method}{''.join(f':{a}' for a in action.args)}",
+                action.title,
+                partial(getattr(self, action.method), *action.args),
+                group=ACTIONS,
+                shortcut=action.shortcut,
+                bind_shortcut=not action.panel_binds_shortcut,
+            )
+            for action in self.offer().actions
+        ]

@@ -109,6 +109,11 @@ class ConnectorsPanel(Panel):
     def on_hidden(self) -> None:
         self.poller.stop()
 
+    def select_connector(self, name: str) -> None:
+        """Select connector ``name`` (now, or when the cards arrive)."""
+        self.selected = name
+        self._reselect()
+
     def _reselect(self) -> None:
         row = 0
         if self.selected is not None:

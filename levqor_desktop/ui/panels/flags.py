@@ -1,14 +1,18 @@
 """Flags: each flag's state, source and last change; audited toggles; undo; broken file.
 
-Risky flags ask for confirmation and a reason; a flag forced by the environment is
-locked and names its variable; a broken ``flags.json`` shows as a banner with a Reset
-that moves the file aside (after asking). Every service call runs off the UI thread.
+Risky flags ask for confirmation and a reason, and become a change request when a second
+admin must approve them; a flag forced by the environment is locked and names its
+variable; a broken ``flags.json`` shows as a banner with a Reset that moves the file
+aside (after asking). Below the flags, tabs: the history (undo, restore), change
+requests (approve, reject), scheduled flips (schedule, cancel) and the selected flag's
+rollout (:mod:`.flags_tabs`). Every service call runs off the UI thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -20,14 +24,20 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from levqor_desktop.core.flags.service import AuditEntry, FlagChange, FlagView
+from levqor_desktop.core.flags import FlagName
+from levqor_desktop.core.flags.approvals import ChangeRequest, Outcome
+from levqor_desktop.core.flags.rollout import Rollout
+from levqor_desktop.core.flags.schedules import ScheduledFlip
+from levqor_desktop.core.flags.service import AuditEntry, FlagView, describe_value
 from levqor_desktop.ui.bridge import Poller
 from levqor_desktop.ui.models.flags_model import FlagAuditModel, FlagsModel
 from levqor_desktop.ui.panels.base import Panel, PanelContext
+from levqor_desktop.ui.panels.flags_tabs import RequestsTab, RolloutTab, ScheduledTab
 from levqor_desktop.ui.theme import FAIL
 from levqor_desktop.ui.widgets.tables import row_table
 
@@ -41,6 +51,9 @@ class FlagsSnapshot:
     file_error: str | None
     file_path: str
     history: list[AuditEntry]
+    requests: list[ChangeRequest]
+    flips: list[ScheduledFlip]
+    rollouts: dict[FlagName, Rollout]
 
 
 class FlagsPanel(Panel):
@@ -91,19 +104,35 @@ class FlagsPanel(Panel):
         self.audit_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.undo_button = QPushButton("Undo selected change")
         self.undo_button.clicked.connect(self.undo_selected)
+        self.restore_button = QPushButton("Restore this value")
+        self.restore_button.setToolTip(
+            "Set the flag back to the value this change set (risky flags: a second admin "
+            "approves it)"
+        )
+        self.restore_button.clicked.connect(self.restore_selected)
         audit_box = QWidget()
         audit_layout = QVBoxLayout(audit_box)
         audit_layout.setContentsMargins(0, 0, 0, 0)
         audit_header = QHBoxLayout()
-        audit_header.addWidget(QLabel("Audit trail"))
+        audit_header.addWidget(QLabel("Audit trail: changes, requests, flips, rollouts"))
         audit_header.addStretch(1)
+        audit_header.addWidget(self.restore_button)
         audit_header.addWidget(self.undo_button)
         audit_layout.addLayout(audit_header)
         audit_layout.addWidget(self.audit_table)
 
+        self.requests_tab = RequestsTab(self)
+        self.scheduled_tab = ScheduledTab(self)
+        self.rollout_tab = RolloutTab(self)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(audit_box, "History")
+        self.tabs.addTab(self.requests_tab, "Change requests")
+        self.tabs.addTab(self.scheduled_tab, "Scheduled flips")
+        self.tabs.addTab(self.rollout_tab, "Rollout")
+
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.flags_table)
-        split.addWidget(audit_box)
+        split.addWidget(self.tabs)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
 
@@ -127,6 +156,9 @@ class FlagsPanel(Panel):
             self.app.flags.file_error,
             str(self.app.flags.path),
             service.history(limit=HISTORY_ROWS),
+            self.app.flag_requests.requests(limit=HISTORY_ROWS),
+            self.app.flag_schedules.scheduled(include_done=True, limit=HISTORY_ROWS),
+            self.app.flag_rollouts.rollouts(),
         )
 
     def on_shown(self) -> None:
@@ -140,8 +172,17 @@ class FlagsPanel(Panel):
 
     def show_snapshot(self, snap: FlagsSnapshot) -> None:
         self.snapshot = snap
+        self.flags_model.rollouts = snap.rollouts
         self.flags_model.set_views(snap.views)
         self.audit_model.set_entries(snap.history)
+        self.requests_tab.show_requests(snap.requests)
+        self.scheduled_tab.model.set_rows(snap.flips)
+        pending = sum(r.status == "proposed" for r in snap.requests)
+        self.tabs.setTabText(1, f"Change requests ({pending})" if pending else "Change requests")
+        open_flips = sum(f.open for f in snap.flips)
+        self.tabs.setTabText(
+            2, f"Scheduled flips ({open_flips})" if open_flips else "Scheduled flips"
+        )
         if snap.file_error:
             self.file_error_label.setText(
                 f"<b>The flags file is broken.</b> {snap.file_error}. Fix it by hand, or reset "
@@ -188,6 +229,12 @@ class FlagsPanel(Panel):
                 self.toggle_button.setToolTip("")
         entry = self.selected_entry()
         self.undo_button.setEnabled(entry is not None and entry.undone_by is None)
+        self.restore_button.setEnabled(entry is not None and entry.old_value != entry.new_value)
+        self.scheduled_tab.update_buttons()
+        rollouts = self.snapshot.rollouts if self.snapshot else {}
+        self.rollout_tab.show_rollout(
+            view, rollouts.get(view.definition.name) if view is not None else None
+        )
 
     # -- actions ----------------------------------------------------------------------
 
@@ -220,7 +267,7 @@ class FlagsPanel(Panel):
         if actor is None:
             return
         self.bridge.submit(
-            self.app.flag_service.set,
+            self.app.flag_requests.change,
             actor,
             name,
             value,
@@ -249,6 +296,41 @@ class FlagsPanel(Panel):
             on_error=self._failed,
         )
 
+    def restore_selected(self) -> None:
+        entry = self.selected_entry()
+        actor = self.app.actor
+        if entry is None or actor is None:
+            return
+        if not self.ask_confirm(
+            f"Restore {entry.flag}?",
+            f"Set {entry.flag} back to {describe_value(entry.new_value)}, the value change "
+            f"#{entry.id} set?",
+        ):
+            return
+        self.bridge.submit(
+            self.app.flag_requests.restore,
+            actor,
+            entry.id,
+            source="window",
+            on_result=self._changed,
+            on_error=self._failed,
+        )
+
+    def run_action(self, fn: Callable[..., Any], *args: Any, message: str, **kw: Any) -> None:
+        """Run one core action off the UI thread; say ``message`` and refresh when done."""
+
+        def done(result: object) -> None:
+            if isinstance(result, ChangeRequest) and result.status == "failed":
+                self.show_message(f"Request #{result.id} failed: {result.error}")
+            elif result is not False:
+                self.show_message(message)
+            self.refresh()
+
+        self.bridge.submit(fn, *args, on_result=done, on_error=self._failed, **kw)
+
+    def show_message(self, text: str) -> None:
+        self.ctx.window.show_message(text)
+
     def reset_file(self) -> None:
         if not self.ask_confirm(
             "Reset the flags file?",
@@ -260,9 +342,17 @@ class FlagsPanel(Panel):
             self.app.flags.reset_file, on_result=self._file_reset, on_error=self._failed
         )
 
-    def _changed(self, change: FlagChange | None) -> None:
-        if change is not None:
-            self.ctx.window.show_message(
+    def _changed(self, change: Outcome) -> None:
+        if isinstance(change, ChangeRequest):
+            self.show_message(
+                f"{change.flag}: change request #{change.id} is {change.status} — a second "
+                "admin approves it in Change requests"
+            )
+            self.tabs.setCurrentWidget(self.requests_tab)
+        elif isinstance(change, ScheduledFlip):
+            self.show_message(f"{change.flag}: flip #{change.id} scheduled")
+        elif change is not None:
+            self.show_message(
                 f"{change.flag} is now {'on' if change.new.value else 'off'} (#{change.entry.id})"
             )
         self.refresh()

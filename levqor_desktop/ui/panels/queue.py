@@ -260,6 +260,12 @@ class QueuePanel(Panel):
         self.selected_id = job.id if job is not None else None
         self._reload_job()
 
+    def open_job(self, job_id: int) -> None:
+        """Show job ``job_id`` in the job view (the palette's "job by id")."""
+        self.jobs_view.clearSelection()
+        self.selected_id = job_id
+        self._reload_job()
+
     def _reload_job(self) -> None:
         if self.selected_id is None:
             self.job_view.show_job(None, [])

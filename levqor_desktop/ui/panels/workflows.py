@@ -2,8 +2,8 @@
 
 Every core call goes through the bridge (off the UI thread). Validation runs as typing
 pauses; a test run shows each step as it starts and ends; "Run" queues a real job on
-the saved version; restoring a version asks first. With ``BUILDER_ENABLED`` a form-based
-step builder edits the same document.
+the saved version; restoring a version asks first. With ``BUILDER_ENABLED`` the canvas
+(``ui/builder/``) and a form-based step builder edit the same document.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.workflows.document import Fault, Workflow, WorkflowInvalid
 from levqor_desktop.core.workflows.store import StoredWorkflow, WorkflowSummary
 from levqor_desktop.errors import LevqorError
+from levqor_desktop.ui.builder.link import attach_canvas
 from levqor_desktop.ui.models.workflows_model import WorkflowListModel
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.workflows_builder import StepBuilder
@@ -118,6 +119,7 @@ class WorkflowsPanel(Panel):
         self.editor.edited.connect(self._edited)
         self.history_tab.show_requested.connect(self.show_version)
         self.history_tab.restore_requested.connect(self.restore_version)
+        self.canvas = attach_canvas(self) if self.builder is not None else None
         self._set_text(json.dumps(NEW_DOCUMENT, indent=2) + "\n")
         self._update_buttons()
 
@@ -148,6 +150,8 @@ class WorkflowsPanel(Panel):
 
     def _set_text(self, text: str) -> None:
         self._loaded_text = text
+        if self.canvas is not None:
+            self.canvas.forget()  # another workflow: the canvas's undo ends here
         self.editor.set_text(text)
         self.validator.validate_now(text)
 
@@ -296,7 +300,8 @@ class WorkflowsPanel(Panel):
     # -- test run and run ---------------------------------------------------------------
 
     def test_run(self) -> None:
-        self.tabs.setCurrentWidget(self.test_tab)
+        if self.canvas is None or self.tabs.currentWidget() is not self.canvas:
+            self.tabs.setCurrentWidget(self.test_tab)  # the canvas shows the run itself
         inputs = self.test_tab.run(self.editor.text())
         if inputs is not None and self.current is not None and inputs != self.current.test_inputs:
             self.bridge.submit(

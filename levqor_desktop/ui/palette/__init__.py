@@ -1,0 +1,1 @@
+"""The command palette, menus, saved views and the tray (one command registry)."""
