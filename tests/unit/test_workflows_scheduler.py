@@ -151,16 +151,15 @@ def test_a_failure_fails_its_dependents_and_stop_cancels_the_rest():
 
 
 def test_stop_lets_running_steps_finish_and_starts_nothing_after_them():
-    failed = threading.Event()
+    # "slow" ends only once the run has heard that "bad" failed, so the stop is decided
+    # before "after" could start (not merely after "bad" raised on its thread).
+    failure_heard = threading.Event()
 
     def fail_first(inputs: dict[str, Any], run: RunContext) -> dict[str, Any]:
-        try:
-            raise StepFailed("first broke", retryable=False)
-        finally:
-            failed.set()
+        raise StepFailed("first broke", retryable=False)
 
     def slow(inputs: dict[str, Any], run: RunContext) -> dict[str, Any]:
-        assert failed.wait(10)
+        assert failure_heard.wait(10)
         return {"tag": inputs["tag"]}
 
     catalog = ScriptedCatalog(echo=echo, fail=fail_first, slow=slow)
@@ -168,7 +167,13 @@ def test_stop_lets_running_steps_finish_and_starts_nothing_after_them():
         step("bad", "test.fail", []), step("slow", "test.slow", []), step("after", needs=["slow"])
     )
     events: list[StepEvent] = []
-    result = run_workflow(wf, {}, catalog, on_event=events.append)
+
+    def hear(event: StepEvent) -> None:
+        events.append(event)
+        if event.step_id == "bad" and event.status == "failed":
+            failure_heard.set()
+
+    result = run_workflow(wf, {}, catalog, on_event=hear)
     assert result.status == "failed"
     assert result.outcomes["slow"].status == "succeeded"
     assert ends(events)["after"] == ("canceled", "canceled: step bad failed (on_failure: stop)")
