@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -36,6 +35,7 @@ from levqor_desktop.core.models.flagsafety import (
     FlagSchedule,
 )
 from levqor_desktop.core.models.tenancy import Role
+from levqor_desktop.core.periodic import PeriodicService
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.errors import LevqorError, NotFoundError, ValidationError
@@ -326,10 +326,11 @@ class FlagScheduleService:
             return Actor(row.org_id, row.created_by, Role.ADMIN, f"{row.creator_name} (scheduled)")
 
 
-class FlagFlipScheduler:
+class FlagFlipScheduler(PeriodicService):
     """Background service: apply due flips at start, then every ``interval_s`` seconds."""
 
     name = "flag-scheduler"
+    thread_name = "levqor-flag-flips"
 
     def __init__(
         self,
@@ -338,45 +339,17 @@ class FlagFlipScheduler:
         interval_s: float = 5.0,
         paused: Callable[[], bool] | None = None,
     ) -> None:
+        super().__init__(interval_s)
         self.schedules = schedules
-        self.interval_s = interval_s
         #: True during maintenance: flips wait (and apply once it ends).
         self.paused = paused
-        #: False in processes that must not apply flips (``levqor worker`` without
-        #: ``--with-scheduler``: a worker machine's flags file is not the console's).
-        self.autostart = True
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        #: Set after each pass (tests wait on it instead of sleeping).
-        self.ticked = threading.Event()
+        # autostart is False in processes that must not apply flips (``levqor worker``
+        # without ``--with-scheduler``: a worker machine's flags file is not the console's).
 
     def tick(self) -> list[ScheduledFlip]:
         if self.paused is not None and self.paused():
             return []
         return self.schedules.apply_due()
-
-    def start(self) -> None:
-        if not self.autostart:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="levqor-flag-flips", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.tick()
-            except Exception:
-                log.exception("flag flip pass failed")
-            self.ticked.set()
-            if self._stop.wait(self.interval_s):
-                return
 
 
 def _when(at: dt.datetime) -> str:

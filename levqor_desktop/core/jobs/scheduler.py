@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from levqor_desktop.core.jobs.contracts import Clock
 from levqor_desktop.core.jobs.service import DuplicateKey, JobService, WorkflowRef
 from levqor_desktop.core.models.jobs import Job, ScheduleRun
 from levqor_desktop.core.models.tenancy import Role
+from levqor_desktop.core.periodic import PeriodicService
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.errors import LevqorError
 
@@ -78,10 +78,11 @@ def latest_due(
     return newest.astimezone(dt.UTC), max(counted, 1)
 
 
-class Scheduler:
+class Scheduler(PeriodicService):
     """Background service: fire due schedules every ``interval_s`` seconds."""
 
     name = "job-scheduler"
+    thread_name = "levqor-scheduler"
 
     def __init__(
         self,
@@ -93,17 +94,15 @@ class Scheduler:
         interval_s: float = 15.0,
         paused: Callable[[], bool] | None = None,
     ) -> None:
+        super().__init__(interval_s)
         self.db = db
         self.jobs = jobs
         self.source = source
         self.clock = clock
         #: True during maintenance: nothing fires (a missed run becomes one catch-up run).
         self.paused = paused
-        self.interval_s = interval_s
-        #: False in processes that must not schedule (``levqor worker`` without the option).
-        self.autostart = True
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # autostart is False in processes that must not schedule (``levqor worker``
+        # without the option).
 
     def tick(self) -> list[Fired]:
         if self.paused is not None and self.paused():
@@ -161,25 +160,3 @@ class Scheduler:
         if covered > 1:
             log.info("%s: %d due runs were missed; one catch-up run enqueued", wf.ref.name, covered)
         return Fired(wf.ref.id, due, job_id, covered)
-
-    def start(self) -> None:
-        if not self.autostart:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="levqor-scheduler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.tick()
-            except Exception:
-                log.exception("scheduler tick failed")
-            if self._stop.wait(self.interval_s):
-                return
