@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import statistics
 import sys
@@ -294,9 +295,8 @@ def run(events: int, rounds: int) -> dict[str, float]:
         for _ in range(rounds):
             for fmt in ("md", "json"):
                 path = home / f"export.{fmt}"
-                seconds, count = timed(
-                    lambda fmt=fmt, path=path: app.incidents.export_file(actor, window, fmt, path)
-                )
+                export = functools.partial(app.incidents.export_file, actor, window, fmt, path)
+                seconds, count = timed(export)
                 assert count == events, (fmt, count, events)
                 assert SECRET not in path.read_text(encoding="utf-8")
                 results[fmt].append(seconds)
