@@ -81,12 +81,24 @@ class GuardDialog(QDialog):
         self.count_label = QLabel(
             f"<span style='color:{FAIL}; font-weight:600'>{action.count:,} will change</span>{who}"
         )
+        reason = action.details.get("reason")
+        self.reason_label = QLabel(f"Reason: {reason}" if reason else "")
+        self.reason_label.setObjectName("Muted")
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setVisible(bool(reason))
         self.preview = QListWidget()
         self.preview.setObjectName("GuardPreview")
-        self.preview.addItems(preview_lines(action.preview, action.count))
+        lines = preview_lines(action.preview, action.count)
+        self.preview.addItems(lines)
+        if len(lines) > len(action.preview[:PREVIEW_SHOWN]):  # the "and K more" line
+            more = self.preview.item(len(lines) - 1)
+            italic = QFont(more.font())
+            italic.setItalic(True)
+            more.setFont(italic)
         self.preview.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.preview.setVisible(self.preview.count() > 0)
-        self.preview.setMaximumHeight(min(24 * self.preview.count() + 8, 220))
+        self.preview.setVisible(bool(lines))
+        rows = self.preview.sizeHintForRow(0) * len(lines) if lines else 0
+        self.preview.setFixedHeight(rows + 2 * self.preview.frameWidth() + 4)
 
         self.prompt = QLabel(f"Type <b>{_escape(profile.name)}</b> to confirm:")
         self.name_edit = QLineEdit()
@@ -100,7 +112,8 @@ class GuardDialog(QDialog):
             f"Change {profile.name}", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.ok_button.setObjectName("GuardConfirm")
-        self.ok_button.setDefault(True)
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setAutoDefault(False)  # Enter never means Cancel; Esc does
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.name_edit.textChanged.connect(self._typed)
@@ -109,12 +122,15 @@ class GuardDialog(QDialog):
         layout.addWidget(band)
         layout.addWidget(self.what_label)
         layout.addWidget(self.count_label)
+        layout.addWidget(self.reason_label)
         layout.addWidget(self.preview)
         layout.addSpacing(6)
         layout.addWidget(self.prompt)
         layout.addWidget(self.name_edit)
         layout.addWidget(self.hint)
         layout.addWidget(self.buttons)
+        # Default once it is in the dialog: Enter confirms, and only when it is enabled.
+        self.ok_button.setDefault(True)
         self.name_edit.setFocus()
         self._typed("")
 
@@ -129,12 +145,9 @@ class GuardDialog(QDialog):
         ok = self.matches()
         self.ok_button.setEnabled(ok)
         typed = self.typed()
-        if not typed or ok:
-            self.hint.setText("")
-        elif self.profile.name.startswith(typed):
-            self.hint.setText("…")
-        else:
-            self.hint.setText(f"that is not {self.profile.name!r}")
+        # Say so only once the text can no longer become the name.
+        wrong = bool(typed) and not self.profile.name.startswith(typed)
+        self.hint.setText(f"that is not {self.profile.name!r}" if wrong else "")
 
     def accept(self) -> None:
         # Enter in the line edit reaches here even while the button is disabled.
