@@ -244,10 +244,10 @@ class QueuePanel(Panel):
         self.count_label.setText(f"{self.jobs_model.total:,} job(s)")
 
     def current_filter(self) -> JobFilter:
-        state = self.state_combo.currentData()
+        state = self.state_combo.currentData()  # Qt hands the enum back as its str value
         user = self.user_edit.text().strip()
         return JobFilter(
-            states=(state,) if state is not None else (),
+            states=(JobStatus(state),) if state is not None else (),
             workflow=self.workflow_edit.text().strip() or None,
             user_id=int(user) if user.isdigit() else None,
             text=self.text_edit.text().strip() or None,
