@@ -110,7 +110,9 @@ class GuardedActions:
         typed: str | None = None
         if self.production:
             name = actor.display_name if actor is not None else None
-            typed = self.ask_name(GuardDialog(action, guard.profile, name, self.parent))
+            dialog = GuardDialog(action, guard.profile, name, self.parent)
+            typed = self.ask_name(dialog)
+            dialog.deleteLater()
             if typed is None:
                 self._cancelled(action)
                 return
