@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 class WindowArgs:
     screenshots: Path | None = None
     version: bool = False
+    #: The deployment profile to open (wins over LEVQOR_PROFILE and the remembered one).
+    profile: str | None = None
 
 
 def parse_args(argv: Sequence[str] | None) -> WindowArgs:
@@ -39,11 +41,16 @@ def parse_args(argv: Sequence[str] | None) -> WindowArgs:
         help="save a PNG of every panel into DIR and exit",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="open this deployment profile (see `levqor profiles list`)",
+    )
     ns = parser.parse_args(argv)
-    return WindowArgs(screenshots=ns.screenshots, version=ns.version)
+    return WindowArgs(screenshots=ns.screenshots, version=ns.version, profile=ns.profile)
 
 
-def _build_app() -> App:
+def _build_app(profile: str | None) -> App:
     # Imported here, on the start-up thread, to keep the window's first paint fast.
     from levqor_desktop.app import build_app
     from levqor_desktop.core.logging import configure_logging
@@ -52,7 +59,7 @@ def _build_app() -> App:
     settings = Settings.from_env()
     settings.ensure_dirs()
     configure_logging(settings)
-    app = build_app(settings)
+    app = build_app(settings, profile=profile)
     if settings.ops_api_enabled:
         from levqor_desktop.core.opsapi.server import build_ops_server
 
@@ -87,7 +94,9 @@ def launch(args: WindowArgs) -> tuple[QApplication, MainWindow]:
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     check_theme = follow_system_theme(qapp, QSettings())
-    window = MainWindow(_build_app)
+    import os
+
+    window = MainWindow(_build_app, profile=args.profile or os.environ.get("LEVQOR_PROFILE"))
     window.after_first_paint(check_theme)
     installed: list[bool] = []
 
