@@ -54,8 +54,10 @@ def start_detached(program: str, arguments: list[str], extra_env: dict[str, str]
     for key, value in extra_env.items():
         env.insert(key, value)
     process.setProcessEnvironment(env)
-    started, _pid = process.startDetached()
-    return bool(started)
+    # PySide6 6.11's instance form returns a bool; its stubs say (bool, pid), as the
+    # static form does.
+    result: object = process.startDetached()
+    return bool(result[0] if isinstance(result, tuple) else result)
 
 
 def title_for(profile: Profile) -> str:

@@ -196,7 +196,9 @@ def _location(url: URL) -> str:
 def _describe(exc: SQLAlchemyError, url: URL) -> str:
     """A one-line reason without the URL's password (drivers may quote the DSN)."""
     original = getattr(exc, "orig", None) or exc
-    text = " ".join(str(original).split()) or type(original).__name__
+    # The first line says what failed; drivers add hints on the next ones.
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    text = lines[0] if lines else type(original).__name__
     if "no such table" in text or ("relation" in text and "does not exist" in text):
         return "no Levqor schema in this database (run levqor migrate or start it once)"
     if url.password:
