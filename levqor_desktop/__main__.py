@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from levqor_desktop.app import App
+    from levqor_desktop.core.safety import Profile
     from levqor_desktop.ui.main_window import MainWindow
 
 
@@ -67,6 +68,18 @@ def _build_app(profile: str | None) -> App:
     return app
 
 
+def _list_profiles() -> list[Profile]:
+    """The deployment profiles, read without an App (the window's combo when none started)."""
+    from levqor_desktop.core.safety import PROFILES_FILE_NAME, ProfileStore
+    from levqor_desktop.core.secrets import SecretStore, select_backend
+    from levqor_desktop.settings import Settings
+
+    settings = Settings.from_env()
+    # Listing reads only profiles.json: the keyring is never asked.
+    secrets = SecretStore(lambda: select_backend(settings.environ, settings.data_dir, None))
+    return ProfileStore(settings.config_dir / PROFILES_FILE_NAME, secrets, settings).list()
+
+
 def _qt_message_to_log(mode: object, _context: object, message: str) -> None:
     """Qt's own messages go to the log (api.log) instead of the terminal."""
     import logging
@@ -96,7 +109,11 @@ def launch(args: WindowArgs) -> tuple[QApplication, MainWindow]:
     check_theme = follow_system_theme(qapp, QSettings())
     import os
 
-    window = MainWindow(_build_app, profile=args.profile or os.environ.get("LEVQOR_PROFILE"))
+    window = MainWindow(
+        _build_app,
+        profile=args.profile or os.environ.get("LEVQOR_PROFILE"),
+        list_profiles=_list_profiles,
+    )
     window.after_first_paint(check_theme)
     installed: list[bool] = []
 

@@ -73,8 +73,16 @@ def _swatch(colour: str) -> QIcon:
 class Deployments:
     """The deployment controls of one window."""
 
-    def __init__(self, window: MainWindow, requested: str | None, forced: bool) -> None:
+    def __init__(
+        self,
+        window: MainWindow,
+        requested: str | None,
+        forced: bool,
+        list_profiles: Callable[[], list[Profile]] | None = None,
+    ) -> None:
         self.window = window
+        #: Reads the profiles without an App (when none could start); None: no list then.
+        self._list_profiles = list_profiles
         #: The profile to build the next App on (None: build_app's own default).
         self.requested = requested
         #: Chosen on the command line or by LEVQOR_PROFILE: not remembered.
@@ -116,19 +124,22 @@ class Deployments:
         self.band.setToolTip(f"This window acts on the {profile.environment.value} deployment")
         self.band.show()
         self.window.status.set_deployment(profile.name, profile.environment.value, colour)
-        self._fill([profile])
+        # The known list until the fresh one is read (a first start knows only this one).
+        self._fill(self.profiles or [profile])
         self.window.bridge.submit(app.profiles.list, on_result=self._fill)
 
     def _fill(self, profiles: list[Profile]) -> None:
-        self.profiles = profiles if len(profiles) > 1 or not self.profiles else self.profiles
+        self.profiles = profiles
         current = self.window.app.profile.name if self.window.app else self.requested
         self.combo.blockSignals(True)
         self.combo.clear()
         for profile in self.profiles:
             label = f"{profile.name} ({profile.environment.value})"
             self.combo.addItem(_swatch(profile.band_colour), label, profile.name)
-        index = self.combo.findData(current)
-        self.combo.setCurrentIndex(max(index, 0))
+        if current and self.combo.findData(current) < 0:
+            # A remembered or typed name that is not (or no longer) a profile.
+            self.combo.addItem(f"{current} (unknown)" if self.profiles else current, current)
+        self.combo.setCurrentIndex(max(self.combo.findData(current), 0))
         self.combo.blockSignals(False)
 
     def names(self) -> list[str]:
@@ -173,6 +184,10 @@ class Deployments:
         self.window.setWindowTitle(f"Levqor Desktop — {name} (not connected)")
         self.band.hide()
         self._fill(self.profiles)
+        if not self.profiles and self._list_profiles is not None:
+            # No App has started yet: read the list directly, so the combo still offers
+            # the other deployments.
+            self.window.bridge.submit(self._list_profiles, on_result=self._fill)
 
     def ask_and_switch(self) -> None:
         choice = self._ask("Switch deployment", exclude_current=True)

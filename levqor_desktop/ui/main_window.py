@@ -45,6 +45,7 @@ from levqor_desktop.ui.widgets.banner import Banner
 
 if TYPE_CHECKING:
     from levqor_desktop.app import App
+    from levqor_desktop.core.safety import Profile
     from levqor_desktop.ui.canary_notify import CanaryNotifier
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         app_factory: Callable[[str | None], App],
         *,
         profile: str | None = None,
+        list_profiles: Callable[[], list[Profile]] | None = None,
         bridge: Bridge | None = None,
         settings: QSettings | None = None,
         panels: tuple[PanelSpec, ...] = PANELS,
@@ -80,8 +82,9 @@ class MainWindow(QMainWindow):
         self.qsettings = settings or QSettings()
         #: ``profile`` (``--profile``, ``LEVQOR_PROFILE``) wins over the remembered one.
         self.deployments = Deployments(
-            self, *requested_profile(profile, self.qsettings.value(LAST_PROFILE_KEY))
-        )
+            self, *requested_profile(profile, self.qsettings.value(LAST_PROFILE_KEY)),
+            list_profiles=list_profiles,
+        )  # fmt: skip
         self.specs = panels
         self._panels: dict[str, Panel] = {}
         self._current: str | None = None

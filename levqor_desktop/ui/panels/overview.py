@@ -183,8 +183,14 @@ class DeploymentRows(QGroupBox):
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         if column == 1:
             label.setWordWrap(True)
+            # The state wraps (a long error) and takes the row's width: no alignment,
+            # which would size it to one line.
+            self.grid.addWidget(label, row, column)
+            return label
         # Top-aligned: a long error in one row does not stretch the name beside it.
-        top = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
+        top = Qt.AlignmentFlag.AlignTop
+        if column == 0:
+            top |= Qt.AlignmentFlag.AlignLeft
         self.grid.addWidget(label, row, column, alignment=top)
         return label
 
