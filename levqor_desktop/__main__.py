@@ -51,7 +51,7 @@ def parse_args(argv: Sequence[str] | None) -> WindowArgs:
     return WindowArgs(screenshots=ns.screenshots, version=ns.version, profile=ns.profile)
 
 
-def _build_app(profile: str | None) -> App:
+def _build_app(profile: str | None = None) -> App:
     # Imported here, on the start-up thread, to keep the window's first paint fast.
     from levqor_desktop.app import build_app
     from levqor_desktop.core.logging import configure_logging
