@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QProcess, QProcessEnvironment
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QInputDialog, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from levqor_desktop.ui.theme import band_style
 
@@ -109,6 +116,16 @@ class Deployments:
         row.addWidget(QLabel("Deployment"))
         row.addWidget(self.combo)
 
+    def under_band(self, content: QWidget) -> QWidget:
+        """``content`` with the band across its top (the window's central widget)."""
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.band)
+        column.addWidget(content, 1)
+        return page
+
     # -- the App's profile -----------------------------------------------------------
 
     def attached(self, app: App) -> None:
@@ -157,9 +174,15 @@ class Deployments:
         app = self.window.app
         if app is not None and app.profile.name == name:
             return
+        if self.window.starting:
+            # One App at a time: the choice waits until the current start ends.
+            self.window.show_message(f"still connecting to {self.requested}…")
+            self._fill(self.profiles)
+            return
         self._forced = False
         self.requested = name
         self.band.hide()
+        self.window.status.deployment.hide()
         self.window.setWindowTitle(f"Levqor Desktop — connecting to {name}…")
         self.window.reload_app()
 
@@ -183,6 +206,7 @@ class Deployments:
         name = self.requested or "the default deployment"
         self.window.setWindowTitle(f"Levqor Desktop — {name} (not connected)")
         self.band.hide()
+        self.window.status.deployment.hide()
         self._fill(self.profiles)
         if not self.profiles and self._list_profiles is not None:
             # No App has started yet: read the list directly, so the combo still offers

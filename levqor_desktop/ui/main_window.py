@@ -3,9 +3,8 @@
 The menu bar, the command palette (Ctrl+K), saved views and the tray icon come from one
 command registry held by :class:`~levqor_desktop.ui.palette.shell.CommandShell`.
 
-The toolbar's "Deployment" combo, the colour band and the second-window command come
-from :class:`~levqor_desktop.ui.deployments.Deployments`: the App factory takes the
-profile name, and switching closes this App and builds the next one off the UI thread.
+The deployment combo, colour band and second window: :mod:`levqor_desktop.ui.deployments`
+(the App factory takes the profile name; a switch goes through :meth:`reload_app`).
 
 The window appears before the App is ready: building and starting the App (settings,
 database connection, schema upgrade) runs off the UI thread, and the panels attach when
@@ -116,13 +115,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
-        central = QWidget()
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.deployments.band)
-        column.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(self.deployments.under_band(self.splitter))
 
         self.status = StatusBar()
         self.setStatusBar(self.status)
@@ -131,6 +124,7 @@ class MainWindow(QMainWindow):
         self.toolbar.setMovable(False)
         self.toolbar.addWidget(self.deployments.selector)
         self._status_poller: Poller | None = None
+        self._starting = False
         self._canary_notifier: CanaryNotifier | None = None
         self.shell = CommandShell(self)
 
@@ -155,8 +149,19 @@ class MainWindow(QMainWindow):
             for fn in pending:
                 QTimer.singleShot(0, fn)
 
+    @property
+    def starting(self) -> bool:
+        """An App is being built, started or replaced (no second one may start)."""
+        return self._starting
+
     def start(self) -> None:
-        """Build and start the App off the UI thread."""
+        """Build and start the App off the UI thread (once: a start in flight wins)."""
+        if self._starting or self.app is not None:
+            return
+        self._starting = True
+        self._submit_start()
+
+    def _submit_start(self) -> None:
         self.status.set_database_text("Database: connecting…")
         self.bridge.submit(
             self._build_and_start,
@@ -179,6 +184,7 @@ class MainWindow(QMainWindow):
         from levqor_desktop.ui.canary_notify import CanaryNotifier
 
         self.app = app
+        self._starting = False
         self.banner.hide()
         self.deployments.attached(app)
         # Automatic canary outcomes (CANARY_MODE) become tray notifications.
@@ -208,6 +214,7 @@ class MainWindow(QMainWindow):
         if old is None:
             self.start()
             return
+        self._starting = True
         if self._current:
             self.qsettings.setValue("window/panel", self._current)
         if self._status_poller is not None:
@@ -231,10 +238,11 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(0)
         self.status.set_database_text("Database: reconnecting…")
         self.bridge.submit(
-            old.close, on_result=lambda _r: self.start(), on_error=self._start_failed
+            old.close, on_result=lambda _r: self._submit_start(), on_error=self._start_failed
         )
 
     def _start_failed(self, exc: BaseException) -> None:
+        self._starting = False
         self.status.set_database_text("Database: unavailable", ok=False)
         self._placeholder.setText("Levqor could not start. See the message above.")
         self.deployments.start_failed()

@@ -110,9 +110,16 @@ def test_the_remembered_profile_opens_and_a_forced_one_wins(
 
 
 def test_a_failed_switch_shows_retry_and_the_way_back(qtbot: QtBot, window: MainWindow) -> None:
+    window.deployments.ask_profile = lambda _title, items: "down (staging)"
+    command = window.shell.registry.find("file.switch_deployment")
+    assert command is not None and command.title == "Switch deployment…"
     with qtbot.waitSignal(window.start_failed, timeout=30_000):
-        window.deployments.switch("down")
+        command.run()
+        # One App at a time: a second choice while connecting is turned away.
+        window.deployments.switch("prod")
     assert window.app is None
+    assert window.deployments.requested == "down"
+    assert window.status.deployment.isHidden()
     banner = window.banner
     assert "cannot reach the database" in banner.label.text()
     assert banner.action_button.text() == "Retry"
