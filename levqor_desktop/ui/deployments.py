@@ -135,15 +135,28 @@ class Deployments:
         if not self._forced:
             self.window.qsettings.setValue(LAST_PROFILE_KEY, profile.name)
         self.window.setWindowTitle(title_for(profile))
-        colour = profile.band_colour
-        self.band.setText(f"{profile.environment.value.upper()} · {profile.name}")
-        self.band.setStyleSheet(band_style(colour) + " font-size: 12px;")
-        self.band.setToolTip(f"This window acts on the {profile.environment.value} deployment")
-        self.band.show()
-        self.window.status.set_deployment(profile.name, profile.environment.value, colour)
+        self._show_band(profile)
+        self.window.status.set_deployment(
+            profile.name, profile.environment.value, profile.band_colour
+        )
         # The known list until the fresh one is read (a first start knows only this one).
         self._fill(self.profiles or [profile])
         self.window.bridge.submit(app.profiles.list, on_result=self._fill)
+
+    def _show_band(self, profile: Profile | None, state: str = "") -> None:
+        """The band for ``profile``, also while connecting or after a failed start, so
+        the environment stays in sight before the App is there (hidden if unknown)."""
+        if profile is None:
+            self.band.hide()
+            return
+        suffix = f" · {state}" if state else ""
+        self.band.setText(f"{profile.environment.value.upper()} · {profile.name}{suffix}")
+        self.band.setStyleSheet(band_style(profile.band_colour) + " font-size: 12px;")
+        self.band.setToolTip(f"This window acts on the {profile.environment.value} deployment")
+        self.band.show()
+
+    def _known(self, name: str | None) -> Profile | None:
+        return next((p for p in self.profiles if p.name == name), None)
 
     def _fill(self, profiles: list[Profile]) -> None:
         self.profiles = profiles
@@ -158,6 +171,10 @@ class Deployments:
             self.combo.addItem(f"{current} (unknown)" if self.profiles else current, current)
         self.combo.setCurrentIndex(max(self.combo.findData(current), 0))
         self.combo.blockSignals(False)
+        if self.window.app is None:
+            # No App yet: the band names where this window is going (or failed to go).
+            state = "connecting…" if self.window.starting else "not connected"
+            self._show_band(self._known(current), state)
 
     def names(self) -> list[str]:
         return [p.name for p in self.profiles]
@@ -181,7 +198,7 @@ class Deployments:
             return
         self._forced = False
         self.requested = name
-        self.band.hide()
+        self._show_band(self._known(name), "connecting…")
         self.window.status.deployment.hide()
         self.window.setWindowTitle(f"Levqor Desktop — connecting to {name}…")
         self.window.reload_app()
@@ -205,7 +222,7 @@ class Deployments:
     def start_failed(self) -> None:
         name = self.requested or "the default deployment"
         self.window.setWindowTitle(f"Levqor Desktop — {name} (not connected)")
-        self.band.hide()
+        self._show_band(self._known(self.requested), "not connected")
         self.window.status.deployment.hide()
         self._fill(self.profiles)
         if not self.profiles and self._list_profiles is not None:

@@ -125,6 +125,9 @@ def test_a_failed_switch_shows_retry_and_the_way_back(qtbot: QtBot, window: Main
     assert banner.action_button.text() == "Retry"
     assert banner.second_button.text() == "Back to local"
     assert "not connected" in window.windowTitle()
+    # The environment stays in sight while not connected.
+    assert window.deployments.band.text() == "STAGING · down · not connected"
+    assert window.deployments.band.isVisibleTo(window)
     with qtbot.waitSignal(window.app_ready, timeout=20_000):
         banner.second_button.click()
     assert window.app is not None and window.app.profile.name == "local"
