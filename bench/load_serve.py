@@ -152,7 +152,7 @@ def measure(
         spy = None
         if args.py_spy:  # collapsed stacks of the server under load, for profiling
             spy = subprocess.Popen(
-                ["py-spy", "record", "--nonblocking", "--format", "raw", "--pid", str(pid),
+                ["py-spy", "record", "--gil", "--nonblocking", "--format", "raw", "--pid", str(pid),
                  "--duration", str(int(args.seconds + args.ramp)),
                  "--output", str(Path(args.py_spy) / f"{name}.txt")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -206,7 +206,7 @@ def setting(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any
         prepared = prepare(home, env)
         base_env = {**os.environ, "PYTHONPATH": str(ROOT), "LEVQOR_LOG_LEVEL": "WARNING"}
         results = {}
-        order = ["baseline", "levqor"] * args.rounds
+        order = [s for s in ("baseline", "levqor") if s in args.servers.split(",")] * args.rounds
         for name in order:
             port = free_port()
             if name == "baseline":
@@ -254,8 +254,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=10.0, help="a slower answer is an error")
     parser.add_argument("--rounds", type=int, default=1, help="baseline/levqor pairs")
     parser.add_argument("--settings", default="sqlite,postgresql")
+    parser.add_argument("--servers", default="baseline,levqor", help="which to run (profiling)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 100 clients, 5 s")
-    parser.add_argument("--py-spy", metavar="DIR", help="profile each server into DIR")
+    parser.add_argument("--py-spy", metavar="DIR", help="profile each server into DIR (py-spy, samples holding the GIL)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.quick:
@@ -281,8 +282,10 @@ def report(out: dict[str, Any], *, as_json: bool) -> None:
     print(f"{out['clients']} clients, {out['seconds']:.0f} s per server")
     for kind, results in out["settings"].items():
         for name in ("baseline", "levqor"):
-            for r in results[name]:
+            for r in results.get(name, []):
                 print(summary_line(kind, r))
+        if len(results) < 2:
+            continue
         base = sorted(r["per_s"] for r in results["baseline"])[len(results["baseline"]) // 2]
         ours = sorted(r["per_s"] for r in results["levqor"])[len(results["levqor"]) // 2]
         print(f"{kind}: levqor serve {ours / base:.2f}x the bare Starlette app's throughput")
