@@ -25,7 +25,7 @@ PRINCIPAL = Principal(1, "abcdefabcdef", 1, 1, Role.VIEWER, "Viewer")
 class SlowKeys:
     """An ApiKeyService whose lookups wait until the test releases them."""
 
-    def __init__(self, answer: Principal | None | Exception) -> None:
+    def __init__(self, answer: Principal | Exception | None) -> None:
         self.answer = answer
         self.lookups = 0
         self.release = threading.Event()
