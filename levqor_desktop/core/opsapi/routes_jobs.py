@@ -53,9 +53,7 @@ def jobs_router(jobs: JobService, auth: Authenticator) -> APIRouter:
         summary="A job of this key's organization: its state and times",
         responses=errors(400, 401, 403, 404, 429),
     )
-    def get_job(
-        principal: ReadKey, job_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
-    ) -> ModelJSON:
+    def get_job(principal: ReadKey, job_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> ModelJSON:
         return ModelJSON(job_out(jobs.get(require_principal(principal).actor(), job_id)))
 
     return router
