@@ -7,15 +7,19 @@
    meanwhile; "drain" = jobs already queued, from pool start to the last finish.
 2. The rq backend (one ``levqor worker`` process) against bare RQ (one ``SimpleWorker``
    process, a no-op function), same worker count; rates from the first start to the
-   last end recorded by each (process start-up excluded for both). The two alternate
-   for ``--rq-rounds`` rounds (bare, levqor, bare, levqor, ...) and the ratio is taken
-   of the medians: on a shared machine a single pair can differ 2x from the next.
-   Each round also runs bare RQ with the levqor worker's heartbeat (``QuietHeartbeat``,
-   RQ's worker heartbeat at most once a second): against that, the ratio is what the
-   database record alone costs, apart from the Redis round trips the levqor worker saves.
+   last end recorded by each (process start-up excluded for both). Each of
+   ``--rq-rounds`` rounds runs four variants: bare RQ; bare RQ with the levqor
+   worker's heartbeat (``QuietHeartbeat``, RQ's worker heartbeat at most once a
+   second); that, with each job also writing the PostgreSQL record the levqor worker
+   keeps (the metered claim and the end with its step, in line); and the levqor
+   worker. Each round starts one variant later than the one before, and the ratios are
+   of the medians: on a shared machine a single round can differ 2x from the next.
+   Bare + record against quiet is what the record costs; levqor against bare + record
+   is the levqor worker's own overhead beyond it. All on a Redis database index
+   claimed as the test suite claims one (``bench/redis_db.py``).
 3. Enqueue → start latency on an idle local pool (one job at a time), p50/p99.
 
-    python bench/jobs.py [--jobs 5000] [--threads 4] [--json]
+    python bench/jobs.py [--jobs 5000] [--threads 4] [--rq-rounds 3] [--rq-only] [--json]
 
 PostgreSQL and Redis come from LEVQOR_TEST_DATABASE_URL / LEVQOR_TEST_REDIS_URL; a
 missing service skips its rows.
