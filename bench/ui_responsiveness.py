@@ -68,7 +68,7 @@ def rss_mb():
 
 qapp = QApplication(sys.argv[:1])
 settings = Settings.from_env({"LEVQOR_HOME": HOME, "LEVQOR_METRICS_PORT": "0"})
-window = MainWindow(lambda: build_app(settings),
+window = MainWindow(lambda _profile: build_app(settings),
                     settings=QSettings(HOME + "/qsettings.ini", QSettings.Format.IniFormat))
 window.resize(1280, 900)
 window.show()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from levqor_desktop.app import App
+    from levqor_desktop.core.safety import Profile
     from levqor_desktop.ui.main_window import MainWindow
 
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 class WindowArgs:
     screenshots: Path | None = None
     version: bool = False
+    #: The deployment profile to open (wins over LEVQOR_PROFILE and the remembered one).
+    profile: str | None = None
 
 
 def parse_args(argv: Sequence[str] | None) -> WindowArgs:
@@ -39,11 +42,16 @@ def parse_args(argv: Sequence[str] | None) -> WindowArgs:
         help="save a PNG of every panel into DIR and exit",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="open this deployment profile (see `levqor profiles list`)",
+    )
     ns = parser.parse_args(argv)
-    return WindowArgs(screenshots=ns.screenshots, version=ns.version)
+    return WindowArgs(screenshots=ns.screenshots, version=ns.version, profile=ns.profile)
 
 
-def _build_app() -> App:
+def _build_app(profile: str | None = None) -> App:
     # Imported here, on the start-up thread, to keep the window's first paint fast.
     from levqor_desktop.app import build_app
     from levqor_desktop.core.logging import configure_logging
@@ -52,12 +60,24 @@ def _build_app() -> App:
     settings = Settings.from_env()
     settings.ensure_dirs()
     configure_logging(settings)
-    app = build_app(settings)
+    app = build_app(settings, profile=profile)
     if settings.ops_api_enabled:
         from levqor_desktop.core.opsapi.server import build_ops_server
 
         app.background.append(build_ops_server(app, port=settings.ops_api_port))
     return app
+
+
+def _list_profiles() -> list[Profile]:
+    """The deployment profiles, read without an App (the window's combo when none started)."""
+    from levqor_desktop.core.safety import PROFILES_FILE_NAME, ProfileStore
+    from levqor_desktop.core.secrets import SecretStore, select_backend
+    from levqor_desktop.settings import Settings
+
+    settings = Settings.from_env()
+    # Listing reads only profiles.json: the keyring is never asked.
+    secrets = SecretStore(lambda: select_backend(settings.environ, settings.data_dir, None))
+    return ProfileStore(settings.config_dir / PROFILES_FILE_NAME, secrets, settings).list()
 
 
 def _qt_message_to_log(mode: object, _context: object, message: str) -> None:
@@ -87,7 +107,13 @@ def launch(args: WindowArgs) -> tuple[QApplication, MainWindow]:
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     check_theme = follow_system_theme(qapp, QSettings())
-    window = MainWindow(_build_app)
+    import os
+
+    window = MainWindow(
+        _build_app,
+        profile=args.profile or os.environ.get("LEVQOR_PROFILE"),
+        list_profiles=_list_profiles,
+    )
     window.after_first_paint(check_theme)
     installed: list[bool] = []
 

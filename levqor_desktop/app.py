@@ -33,6 +33,7 @@ from levqor_desktop.core.safety import (
     ProfileStore,
     local_profile,
 )
+from levqor_desktop.core.safety.summaries import DeploymentSummary, read_summaries
 from levqor_desktop.core.secrets import PasswordPrompt, SecretStore, select_backend
 from levqor_desktop.core.status import (
     DatabaseStatus,
@@ -285,6 +286,20 @@ class App:
             notes=notes,
             versions=versions,
         )
+
+    def deployment_summaries(self) -> list[DeploymentSummary]:
+        """Every profile's queue at a glance (the Overview's Deployments rows): this
+        App's own database as it runs, the others as :func:`build_app` would open them."""
+
+        def database_url(profile: Profile) -> str:
+            if profile.name == self.profile.name:
+                return self.db.url.render_as_string(hide_password=False)
+            if profile.builtin:
+                return resolve_database_url(self.profiles.settings, self.flags, self.secrets)[0]
+            url = self.profiles.connection(profile)[0]
+            return url or f"sqlite:///{self.settings.sqlite_path}"
+
+        return read_summaries(self.profiles.list(), database_url, current=self.profile.name)
 
 
 def _no_backend() -> Any:

@@ -181,14 +181,26 @@ class Poller(QObject):
 
     def _got(self, result: Any) -> None:
         self._busy = False
+        if _destroyed(self):
+            return
         self._on_result(result)
 
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
+        if _destroyed(self):
+            return
         if self._on_error is not None:
             self._on_error(exc)
         else:
             self._bridge.error.emit(exc)
+
+
+def _destroyed(poller: Poller) -> bool:
+    """Whether the poller's panel was deleted while its call ran (the window switched
+    deployment or reconnected): its widgets are gone, the late result has nowhere to go."""
+    import shiboken6
+
+    return not shiboken6.isValid(poller)
 
 
 def _is_operator_error(exc: BaseException) -> bool:

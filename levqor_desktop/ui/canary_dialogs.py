@@ -1,4 +1,5 @@
-"""Dialogs of the Canary panel: the ops API's keys, and a deployment to save."""
+"""Dialogs of the Canary panel: the ops API's keys (created and revoked through the
+production guard), and a deployment to save."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from levqor_desktop.core.apikeys import ApiKeyInfo, CreatedKey
 from levqor_desktop.core.models import Role
+from levqor_desktop.ui.guarded import GuardedActions, window_action
 from levqor_desktop.ui.panels.base import PanelContext
 
 
@@ -30,6 +32,8 @@ class ApiKeysDialog(QDialog):
     def __init__(self, ctx: PanelContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        #: Creating and revoking keys go through the production guard.
+        self.guarded = GuardedActions(self, ctx)
         self.setWindowTitle("API keys of the ops API")
         self.resize(760, 420)
         self.table = QTableWidget(0, len(self.HEADERS))
@@ -91,9 +95,10 @@ class ApiKeysDialog(QDialog):
         app, actor = self.ctx.app, self.ctx.app.actor
         if actor is None:
             return
-        role = Role(self.role.currentText())
-        self.ctx.bridge.submit(
-            lambda: app.api_keys.create(actor, name=self.name.text(), role=role),
+        role, name = Role(self.role.currentText()), self.name.text()
+        self.guarded.run(
+            window_action("apikeys.create", f"key {name!r} ({role.value})"),
+            lambda: app.api_keys.create(actor, name=name, role=role),
             on_result=self.key_created,
             on_error=self.show_error,
         )
@@ -114,14 +119,21 @@ class ApiKeysDialog(QDialog):
         if app.actor is None or not rows:
             self.message.setText("Select a key to revoke.")
             return
-        prefix = self.keys[min(rows)].prefix
+        actor, key = app.actor, self.keys[min(rows)]
 
         def revoked(info: ApiKeyInfo) -> None:
             self.message.setText(f"Revoked {info.prefix}.")
             self.refresh()
 
-        self.ctx.bridge.submit(
-            app.api_keys.revoke, app.actor, prefix, on_result=revoked, on_error=self.show_error
+        self.guarded.run(
+            window_action(
+                "apikeys.revoke",
+                f"key {key.prefix}",
+                preview=[f"{key.prefix} {key.name} ({key.role.value}, {key.user})"],
+            ),
+            lambda: app.api_keys.revoke(actor, key.prefix),
+            on_result=revoked,
+            on_error=self.show_error,
         )
 
     def show_error(self, exc: BaseException) -> None:

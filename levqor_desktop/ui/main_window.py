@@ -3,6 +3,9 @@
 The menu bar, the command palette (Ctrl+K), saved views and the tray icon come from one
 command registry held by :class:`~levqor_desktop.ui.palette.shell.CommandShell`.
 
+The deployment combo, colour band and second window: :mod:`levqor_desktop.ui.deployments`
+(the App factory takes the profile name; a switch goes through :meth:`reload_app`).
+
 The window appears before the App is ready: building and starting the App (settings,
 database connection, schema upgrade) runs off the UI thread, and the panels attach when
 it is done. A failure shows in the banner with a Retry button, never as a crash.
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from levqor_desktop.errors import LevqorError
 from levqor_desktop.ui.bridge import Bridge, Poller
+from levqor_desktop.ui.deployments import LAST_PROFILE_KEY, Deployments, requested_profile
 from levqor_desktop.ui.palette.shell import CommandShell
 from levqor_desktop.ui.panels import PANELS, PanelSpec
 from levqor_desktop.ui.panels.base import Panel, PanelContext
@@ -40,6 +44,7 @@ from levqor_desktop.ui.widgets.banner import Banner
 
 if TYPE_CHECKING:
     from levqor_desktop.app import App
+    from levqor_desktop.core.safety import Profile
     from levqor_desktop.ui.canary_notify import CanaryNotifier
 
 log = logging.getLogger(__name__)
@@ -59,8 +64,10 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        app_factory: Callable[[], App],
+        app_factory: Callable[[str | None], App],
         *,
+        profile: str | None = None,
+        list_profiles: Callable[[], list[Profile]] | None = None,
         bridge: Bridge | None = None,
         settings: QSettings | None = None,
         panels: tuple[PanelSpec, ...] = PANELS,
@@ -72,6 +79,11 @@ class MainWindow(QMainWindow):
         self.bridge = bridge or Bridge(self)
         self.bridge.error.connect(self.show_error)
         self.qsettings = settings or QSettings()
+        #: ``profile`` (``--profile``, ``LEVQOR_PROFILE``) wins over the remembered one.
+        self.deployments = Deployments(
+            self, *requested_profile(profile, self.qsettings.value(LAST_PROFILE_KEY)),
+            list_profiles=list_profiles,
+        )  # fmt: skip
         self.specs = panels
         self._panels: dict[str, Panel] = {}
         self._current: str | None = None
@@ -103,14 +115,16 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(self.splitter)
+        self.setCentralWidget(self.deployments.under_band(self.splitter))
 
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self.toolbar = self.addToolBar("Main")
         self.toolbar.setObjectName("MainToolbar")
         self.toolbar.setMovable(False)
+        self.toolbar.addWidget(self.deployments.selector)
         self._status_poller: Poller | None = None
+        self._starting = False
         self._canary_notifier: CanaryNotifier | None = None
         self.shell = CommandShell(self)
 
@@ -135,15 +149,29 @@ class MainWindow(QMainWindow):
             for fn in pending:
                 QTimer.singleShot(0, fn)
 
+    @property
+    def starting(self) -> bool:
+        """An App is being built, started or replaced (no second one may start)."""
+        return self._starting
+
     def start(self) -> None:
-        """Build and start the App off the UI thread."""
+        """Build and start the App off the UI thread (once: a start in flight wins)."""
+        if self._starting or self.app is not None:
+            return
+        self._starting = True
+        self._submit_start()
+
+    def _submit_start(self) -> None:
         self.status.set_database_text("Database: connecting…")
         self.bridge.submit(
-            self._build_and_start, on_result=self._attach_app, on_error=self._start_failed
+            self._build_and_start,
+            self.deployments.requested,
+            on_result=self._attach_app,
+            on_error=self._start_failed,
         )
 
-    def _build_and_start(self) -> App:
-        app = self._app_factory()
+    def _build_and_start(self, profile: str | None) -> App:
+        app = self._app_factory(profile)
         try:
             app.start()
             app.start_background()
@@ -156,7 +184,9 @@ class MainWindow(QMainWindow):
         from levqor_desktop.ui.canary_notify import CanaryNotifier
 
         self.app = app
+        self._starting = False
         self.banner.hide()
+        self.deployments.attached(app)
         # Automatic canary outcomes (CANARY_MODE) become tray notifications.
         self._canary_notifier = CanaryNotifier(app, self, self)
         self._status_poller = Poller(
@@ -177,12 +207,14 @@ class MainWindow(QMainWindow):
         """Close this App and start a new one from the current settings.
 
         After a migration's switch or rollback the database changes under the App; the
-        window reconnects in one step and comes back on the panel it showed.
+        window reconnects in one step and comes back on the panel it showed. A switch
+        of deployment (:meth:`Deployments.switch`) comes through here too.
         """
         old = self.app
         if old is None:
             self.start()
             return
+        self._starting = True
         if self._current:
             self.qsettings.setValue("window/panel", self._current)
         if self._status_poller is not None:
@@ -199,17 +231,23 @@ class MainWindow(QMainWindow):
         self._panels.clear()
         self._current = None
         self.app = None
+        # The old App's objects were frozen with the window's (see _attach_app): give
+        # them back to the collector, or every switch would keep one App alive.
+        gc.unfreeze()
         self._placeholder.setText("Reconnecting…")
         self.pages.setCurrentIndex(0)
         self.status.set_database_text("Database: reconnecting…")
         self.bridge.submit(
-            old.close, on_result=lambda _r: self.start(), on_error=self._start_failed
+            old.close, on_result=lambda _r: self._submit_start(), on_error=self._start_failed
         )
 
     def _start_failed(self, exc: BaseException) -> None:
+        self._starting = False
         self.status.set_database_text("Database: unavailable", ok=False)
         self._placeholder.setText("Levqor could not start. See the message above.")
-        self.banner.show_text(_describe(exc), action=("Retry", self.start))
+        self.deployments.start_failed()
+        retry, back = self.deployments.failure_actions()
+        self.banner.show_text(_describe(exc), action=retry, second=back)
         self.start_failed.emit(exc)
 
     # -- panels -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Qt item models of the Migrations panel: per-table progress, parity results, past runs."""
+"""Qt item models of the Migrations panel: per-table progress, parity results, past runs;
+and the texts it shows for a preflight report and for a finished step."""
 
 from __future__ import annotations
 
@@ -8,13 +9,23 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QApplication,
+    QHeaderView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
+    QTableView,
 )
 
-from levqor_desktop.core.migrate import PreflightReport, Progress, RunRecord
+from levqor_desktop.core.migrate import (
+    BackupInfo,
+    ParityReport,
+    PreflightReport,
+    Progress,
+    RollbackResult,
+    RunRecord,
+    SwitchResult,
+)
 from levqor_desktop.core.migrate.verify import TableParity
 from levqor_desktop.ui.theme import FAIL, MUTED, OK, WARN
 
@@ -210,3 +221,50 @@ def describe_preflight(report: PreflightReport) -> str:
     lines += [f"REFUSED: {r}" for r in report.reasons()]
     lines.append("Ready to migrate." if report.ok else "Fix the above, then run preflight again.")
     return "\n".join(lines)
+
+
+def describe_step(step: str, result: Any) -> tuple[bool, str, bool]:
+    """What a finished step says: (it went well, the text, the window must reconnect)."""
+    if isinstance(result, BackupInfo):
+        rows = sum(result.row_counts.values())
+        return True, f"backup {result.name}: {result.size_bytes:,} bytes, {rows:,} rows", False
+    if isinstance(result, PreflightReport):
+        if result.ok:
+            tables = len(result.tables)
+            return True, f"preflight OK: {result.total_rows:,} rows in {tables} tables", False
+        return False, "preflight refused: see the report", False
+    if step == "migrate":
+        text = (
+            f"copied {result['rows']:,} rows in {result['seconds']:.1f} s "
+            f"(backup {result['backup']}); now verify"
+        )
+        return True, text, False
+    if isinstance(result, ParityReport):
+        if result.ok:
+            return True, f"{result.summary()} ({result.seconds:.1f} s); ready to switch", False
+        return False, result.summary(), False
+    if isinstance(result, SwitchResult):
+        if result.rolled_back:
+            return False, f"the canary failed ({result.canary_failure}): rolled back", False
+        return True, f"switched to {result.target}; reconnecting to PostgreSQL…", True
+    if isinstance(result, RollbackResult):
+        after = sum(v["new"] + v["updated"] for v in result.after_switch.values())
+        text = (
+            f"rolled back: {result.rows:,} rows in SQLite ({after:,} written after the "
+            "switch), parity OK; reconnecting to SQLite…"
+        )
+        return True, text, True
+    return True, f"{step}: done", False
+
+
+def table_view(model: Any) -> QTableView:
+    """A read-only table of one of these models, rows selected whole."""
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.setWordWrap(False)
+    return view

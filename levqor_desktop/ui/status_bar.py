@@ -1,4 +1,4 @@
-"""The status bar: database, queue backend and Redis state, always visible."""
+"""The status bar: the deployment, database, queue backend and Redis state, always visible."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
-from levqor_desktop.ui.theme import FAIL, OK, WARN
+from levqor_desktop.ui.theme import FAIL, OK, WARN, band_style
 
 if TYPE_CHECKING:
     from levqor_desktop.core.status import SystemStatus
@@ -19,12 +19,23 @@ def _dot(colour: str) -> str:
 class StatusBar(QStatusBar):
     def __init__(self) -> None:
         super().__init__()
+        #: The deployment in its environment's colour (set once the App is chosen).
+        self.deployment = QLabel("")
+        self.deployment.setObjectName("DeploymentSegment")
+        self.deployment.hide()
+        self.addPermanentWidget(self.deployment)
         self.database = QLabel("Database: …")
         self.queue = QLabel("Queue: …")
         self.redis = QLabel("")
         for label in (self.database, self.queue, self.redis):
             self.addPermanentWidget(label)
         self.redis.hide()
+
+    def set_deployment(self, name: str, environment: str, colour: str) -> None:
+        self.deployment.setText(f"{name} · {environment}")
+        self.deployment.setStyleSheet(band_style(colour))
+        self.deployment.setToolTip(f"Deployment {name} ({environment})")
+        self.deployment.show()
 
     def set_database_text(self, text: str, *, ok: bool | None = None) -> None:
         colour = {True: OK, False: FAIL, None: WARN}[ok]

@@ -16,6 +16,35 @@ FAIL = "#d0453b"
 MUTED = "#8a8f98"
 
 
+def text_colour_on(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (``#rrggbb``).
+
+    The environment bands keep their colour in both themes (production stays red); the
+    text on them picks its colour by contrast (WCAG relative luminance), so white sits
+    on red and near-black on amber.
+    """
+    colour = QColor(background)
+
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+
+    luminance = (
+        0.2126 * linear(colour.redF())
+        + 0.7152 * linear(colour.greenF())
+        + 0.0722 * linear(colour.blueF())
+    )
+    # Contrast with white (1.05 / (L + 0.05)) against contrast with black ((L + 0.05) / 0.05).
+    return "#ffffff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 else "#1a1a1a"
+
+
+def band_style(background: str) -> str:
+    """The style sheet of an environment band or segment in ``background``."""
+    return (
+        f"background: {background}; color: {text_colour_on(background)};"
+        " font-weight: 600; padding: 1px 8px; border-radius: 0;"
+    )
+
+
 def system_prefers_dark() -> bool:
     override = os.environ.get("LEVQOR_THEME", "").lower()
     if override in ("dark", "light"):

@@ -76,7 +76,7 @@ def started_window(
     qtbot: QtBot, factory: Callable[[], App], qsettings: QSettings
 ) -> Iterator[MainWindow]:
     """A window on ``factory``'s App, once it is ready; shut down when the test ends."""
-    win = MainWindow(factory, settings=qsettings)
+    win = MainWindow(lambda _profile: factory(), settings=qsettings)
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.app_ready, timeout=20_000):
         win.start()

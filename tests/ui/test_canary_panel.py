@@ -162,7 +162,7 @@ def test_a_marginal_change_offers_the_revert_in_the_panel(
 ) -> None:
     with redis_server() as (redis_url, _proc):
         settings = make_settings(home, LEVQOR_METRICS_PORT="0", REDIS_URL=redis_url)
-        win = MainWindow(lambda: build_app(settings, secret_backend=MemoryKeyring()),
+        win = MainWindow(lambda _profile: build_app(settings, secret_backend=MemoryKeyring()),
                          settings=qsettings)  # fmt: skip
         qtbot.addWidget(win)
         with qtbot.waitSignal(win.app_ready, timeout=20_000):

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,7 +143,10 @@ def test_a_viewer_cannot_approve(qtbot, shown, app: App) -> None:
     assert owner is not None
     request = app.flag_requests.propose(owner, FlagName.CANARY_MODE, True, "watch")
     refresh_until(qtbot, panel, lambda: panel.requests_tab.model.rowCount() == 1)
-    app.actor = dataclasses.replace(owner, user_id=owner.user_id + 1, role=Role.VIEWER)
+    # A real member: the guard records who tried (its audit row names the user).
+    app.flags.set(FlagName.MULTI_TENANT_ENABLED, True)
+    viewer = app.orgs.add_member(owner, "vic@example.com", "Vic", Role.VIEWER)
+    app.actor = app.orgs.actor_for(viewer.user_id)
     panel.requests_tab.table.selectRow(0)
     panel.requests_tab.approve_button.setEnabled(True)
     panel.requests_tab.host.ask_confirm = lambda title, text: True

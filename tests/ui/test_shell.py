@@ -116,7 +116,7 @@ TEST_PANELS = (
 
 
 def _window(qtbot, settings: Settings, qsettings: QSettings) -> MainWindow:  # type: ignore[no-untyped-def]
-    win = MainWindow(lambda: build_app(settings), settings=qsettings, panels=TEST_PANELS)
+    win = MainWindow(lambda _profile: build_app(settings), settings=qsettings, panels=TEST_PANELS)
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.app_ready, timeout=20_000):
         win.start()
@@ -154,7 +154,7 @@ def test_a_database_that_is_down_shows_a_banner_not_a_crash(qtbot, home, qsettin
     settings = make_settings(
         home, DATABASE_URL="postgresql://postgres@127.0.0.1:9/x", PG_ENABLED="1"
     )
-    win = MainWindow(lambda: build_app(settings), settings=qsettings, panels=TEST_PANELS)
+    win = MainWindow(lambda _profile: build_app(settings), settings=qsettings, panels=TEST_PANELS)
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.start_failed, timeout=20_000):
         win.start()

@@ -145,6 +145,14 @@ class CommandShell:
         notify_on = self.tray is not None and self.tray.enabled
         return [
             Command("file.reconnect", "Reconnect to the database", w.reload_app, group=FILE),
+            Command(
+                "file.switch_deployment", "Switch deployment…",
+                w.deployments.ask_and_switch, group=FILE,
+            ),
+            Command(
+                "file.new_window", "Open deployment in new window…",
+                w.deployments.ask_and_open_window, group=FILE,
+            ),
             Command("file.quit", "Quit", w.close, group=FILE, shortcut="Ctrl+Q"),
             Command("go.palette", "Command palette…", self.open_palette, shortcut="Ctrl+K"),
             *panel_commands(w.specs, w),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtWidgets import QWidget
 
 from levqor_desktop.ui.bridge import Bridge
+from levqor_desktop.ui.guarded import GuardedActions
 from levqor_desktop.ui.palette.commands import ACTIONS, Command
 from levqor_desktop.ui.panels.offers import OFFERS, PanelOffer
 
@@ -46,11 +47,17 @@ class Panel(QWidget):
 
     What a panel offers the palette, the Actions menu and saved views is declared in
     :mod:`levqor_desktop.ui.panels.offers`; :meth:`commands` reads it.
+
+    Every change a panel makes goes through ``self.guarded.run(...)``
+    (:mod:`levqor_desktop.ui.guarded`): on a production profile it asks for the
+    deployment's name, and on every profile the change is audited by ``app.guard``.
     """
 
     def __init__(self, ctx: PanelContext) -> None:
         super().__init__()
         self.ctx = ctx
+        #: The production guard's gate for this panel's changes.
+        self.guarded = GuardedActions(self, ctx)
 
     @property
     def app(self) -> App:

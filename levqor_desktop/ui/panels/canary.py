@@ -26,6 +26,7 @@ from levqor_desktop.core.canary import CHECKS, AutoOutcome, Deployment, RunRepor
 from levqor_desktop.core.flags import FlagName
 from levqor_desktop.ui.canary_dialogs import ApiKeysDialog, DeploymentDialog
 from levqor_desktop.ui.canary_models import VERDICT_COLOUR, ChecksModel, HistoryModel
+from levqor_desktop.ui.guarded import window_action
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.theme import MUTED
 from levqor_desktop.ui.widgets.tables import row_table
@@ -237,7 +238,6 @@ class CanaryPanel(Panel):
         outcome = self.offered
         if outcome is None:
             return
-        self.revert_button.setEnabled(False)
 
         def done(text: str) -> None:
             self.revert_button.setEnabled(True)
@@ -250,8 +250,13 @@ class CanaryPanel(Panel):
             self.revert_button.setEnabled(True)
             self.ctx.show_error(exc)
 
-        self.bridge.submit(
-            self.app.canary.auto.revert_offered, outcome, on_result=done, on_error=failed
+        # Reverting changes a flag (or the database) back: a change like any other.
+        self.guarded.run(
+            window_action("canary.revert", outcome.change.description, preview=[outcome.title]),
+            lambda: self.app.canary.auto.revert_offered(outcome),
+            on_result=done,
+            on_error=failed,
+            on_start=lambda: self.revert_button.setEnabled(False),
         )
 
     # -- dialogs ------------------------------------------------------------------------

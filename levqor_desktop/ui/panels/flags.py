@@ -5,7 +5,8 @@ admin must approve them; a flag forced by the environment is locked and names it
 variable; a broken ``flags.json`` shows as a banner with a Reset that moves the file
 aside (after asking). Below the flags, tabs: the history (undo, restore), change
 requests (approve, reject), scheduled flips (schedule, cancel) and the selected flag's
-rollout (:mod:`.flags_tabs`). Every service call runs off the UI thread.
+rollout (:mod:`.flags_tabs`). Every change goes through the production guard
+(``run_action``), off the UI thread.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from levqor_desktop.core.flags.approvals import ChangeRequest, Outcome
 from levqor_desktop.core.flags.rollout import Rollout
 from levqor_desktop.core.flags.schedules import ScheduledFlip
 from levqor_desktop.core.flags.service import AuditEntry, FlagView, describe_value
+from levqor_desktop.core.safety import GuardedAction
 from levqor_desktop.ui.bridge import Poller
+from levqor_desktop.ui.guarded import window_action
 from levqor_desktop.ui.models.flags_model import FlagAuditModel, FlagsModel
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.panels.flags_tabs import RequestsTab, RolloutTab, ScheduledTab
@@ -254,7 +257,8 @@ class FlagsPanel(Panel):
         words = "use its default" if value is None else ("turn on" if value else "turn off")
         reason: str | None = None
         if view.definition.risky:
-            if not self.ask_confirm(
+            # On production the guard's dialog asks instead of the yes/no question.
+            if not self.guarded.production and not self.ask_confirm(
                 f"Change {name}?",
                 f"{name} is a risky flag: {view.definition.description}\n\nReally {words} {name}?",
             ):
@@ -266,80 +270,99 @@ class FlagsPanel(Panel):
         actor = self.app.actor
         if actor is None:
             return
-        self.bridge.submit(
-            self.app.flag_requests.change,
-            actor,
-            name,
-            value,
-            reason,
-            source="window",
+        change = f"{name}: {describe_value(view.state.value)} -> {describe_value(value)}"
+        request = window_action(
+            "flags.unset" if value is None else "flags.set",
+            name if value is None else f"{name} -> {describe_value(value)}",
+            preview=[change],
+            details={"reason": reason},
+        )
+        requests = self.app.flag_requests
+        self.run_action(
+            request,
+            lambda: requests.change(actor, name, value, reason, source="window"),
             on_result=self._changed,
-            on_error=self._failed,
         )
 
     def undo_selected(self) -> None:
-        entry = self.selected_entry()
-        actor = self.app.actor
+        entry, actor = self.selected_entry(), self.app.actor
         if entry is None or actor is None:
             return
-        if not self.ask_confirm(
-            f"Undo change #{entry.id}?",
-            f"Put {entry.flag} back as it was before change #{entry.id}?",
-        ):
-            return
-        self.bridge.submit(
-            self.app.flag_service.undo,
-            actor,
-            entry.id,
-            source="window",
+        now, back = describe_value(entry.new_value), describe_value(entry.old_value)
+        line = f"{entry.flag}: {now} -> {back}"
+        self.run_action(
+            window_action("flags.undo", f"flag change #{entry.id}", preview=[line]),
+            lambda: self.app.flag_service.undo(actor, entry.id, source="window"),
             on_result=self._changed,
-            on_error=self._failed,
+            ask=lambda: self.ask_confirm(
+                f"Undo change #{entry.id}?",
+                f"Put {entry.flag} back as it was before change #{entry.id}?",
+            ),
         )
 
     def restore_selected(self) -> None:
-        entry = self.selected_entry()
-        actor = self.app.actor
+        entry, actor = self.selected_entry(), self.app.actor
         if entry is None or actor is None:
             return
-        if not self.ask_confirm(
-            f"Restore {entry.flag}?",
-            f"Set {entry.flag} back to {describe_value(entry.new_value)}, the value change "
-            f"#{entry.id} set?",
-        ):
-            return
-        self.bridge.submit(
-            self.app.flag_requests.restore,
-            actor,
-            entry.id,
-            source="window",
+        value = describe_value(entry.new_value)
+        self.run_action(
+            window_action(
+                "flags.restore",
+                f"the value of change #{entry.id}",
+                preview=[f"{entry.flag} -> {value}"],
+            ),
+            lambda: self.app.flag_requests.restore(actor, entry.id, source="window"),
             on_result=self._changed,
-            on_error=self._failed,
+            ask=lambda: self.ask_confirm(
+                f"Restore {entry.flag}?",
+                f"Set {entry.flag} back to {value}, the value change #{entry.id} set?",
+            ),
         )
 
-    def run_action(self, fn: Callable[..., Any], *args: Any, message: str, **kw: Any) -> None:
-        """Run one core action off the UI thread; say ``message`` and refresh when done."""
+    def run_action(
+        self,
+        request: GuardedAction,
+        do: Callable[[], Any],
+        *,
+        message: str = "",
+        ask: Callable[[], bool] | None = None,
+        on_result: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Run one change through the guard, off the UI thread (asking ``ask`` first where
+        the profile does not ask for its name); then ``on_result``, or say ``message``."""
 
         def done(result: object) -> None:
+            if on_result is not None:
+                on_result(result)
+                return
             if isinstance(result, ChangeRequest) and result.status == "failed":
                 self.show_message(f"Request #{result.id} failed: {result.error}")
             elif result is not False:
                 self.show_message(message)
             self.refresh()
 
-        self.bridge.submit(fn, *args, on_result=done, on_error=self._failed, **kw)
+        self.guarded.run(
+            request,
+            do,
+            on_result=done,
+            on_error=self._failed,
+            ask_locally=(lambda _a: ask()) if ask is not None else None,
+        )
 
     def show_message(self, text: str) -> None:
         self.ctx.window.show_message(text)
 
     def reset_file(self) -> None:
-        if not self.ask_confirm(
-            "Reset the flags file?",
-            "The broken flags file will be moved aside (kept as flags.json.broken-N) and every "
-            "flag returns to its default. Continue?",
-        ):
-            return
-        self.bridge.submit(
-            self.app.flags.reset_file, on_result=self._file_reset, on_error=self._failed
+        path = self.snapshot.file_path if self.snapshot else str(self.app.flags.path)
+        self.run_action(
+            window_action("flags.reset_file", path, preview=["every flag returns to its default"]),
+            self.app.flags.reset_file,
+            on_result=self._file_reset,
+            ask=lambda: self.ask_confirm(
+                "Reset the flags file?",
+                "The broken flags file will be moved aside (kept as flags.json.broken-N) and "
+                "every flag returns to its default. Continue?",
+            ),
         )
 
     def _changed(self, change: Outcome) -> None:

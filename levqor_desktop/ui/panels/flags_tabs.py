@@ -1,7 +1,8 @@
 """The Flags panel's safe-change tabs: change requests, scheduled flips, rollout.
 
-Each tab shows a part of the panel's snapshot and calls one core service method per
-action through the bridge (never on the UI thread); the panel refreshes afterwards.
+Each tab shows a part of the panel's snapshot and makes each change through the panel's
+``run_action``: the production guard (named as ``levqor flags ...`` names it), then one
+core service call on the bridge (never on the UI thread); the panel refreshes after.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from PySide6.QtWidgets import (
 from levqor_desktop.core.flags.approvals import ChangeRequest
 from levqor_desktop.core.flags.rollout import Rollout
 from levqor_desktop.core.flags.schedules import parse_when
-from levqor_desktop.core.flags.service import FlagView
+from levqor_desktop.core.flags.service import FlagView, describe_value
+from levqor_desktop.core.safety import GuardedAction
 from levqor_desktop.errors import LevqorError
 from levqor_desktop.ui.bridge import Bridge
+from levqor_desktop.ui.guarded import window_action
 from levqor_desktop.ui.models.flag_safety_model import ChangeRequestsModel, ScheduledFlipsModel
 from levqor_desktop.ui.widgets.tables import row_table
 
@@ -49,9 +52,22 @@ class FlagsHost(Protocol):
 
     def selected_flag(self) -> FlagView | None: ...
 
-    def run_action(self, fn: Callable[..., Any], *args: Any, message: str, **kw: Any) -> None: ...
+    def run_action(
+        self,
+        request: GuardedAction,
+        do: Callable[[], Any],
+        *,
+        message: str = "",
+        ask: Callable[[], bool] | None = None,
+    ) -> None: ...
 
     def show_message(self, text: str) -> None: ...
+
+
+def _about(action: str, request: ChangeRequest, note: str | None = None) -> GuardedAction:
+    details = {"note": note} if note else None
+    line = f"{request.flag} -> {describe_value(request.value)}: {request.reason}"
+    return window_action(action, f"change request #{request.id}", preview=[line], details=details)
 
 
 def _buttons(*buttons: QPushButton) -> QHBoxLayout:
@@ -118,18 +134,16 @@ class RequestsTab(QWidget):
         request, actor = self.selected(), self.host.app.actor
         if request is None or actor is None:
             return
-        if not self.host.ask_confirm(
-            f"Approve {request.summary}?",
-            f"{request.proposer_name} asks to set {request.flag} to the value shown: "
-            f"{request.reason}\n\nApprove and apply it now (or at its time)?",
-        ):
-            return
+        requests = self.host.app.flag_requests
         self.host.run_action(
-            self.host.app.flag_requests.approve,
-            actor,
-            request.id,
-            source="window",
+            _about("flags.approve", request),
+            lambda: requests.approve(actor, request.id, source="window"),
             message=f"Request #{request.id} approved",
+            ask=lambda: self.host.ask_confirm(
+                f"Approve {request.summary}?",
+                f"{request.proposer_name} asks to set {request.flag} to the value shown: "
+                f"{request.reason}\n\nApprove and apply it now (or at its time)?",
+            ),
         )
 
     def reject(self) -> None:
@@ -139,12 +153,10 @@ class RequestsTab(QWidget):
         note = self.host.ask_reason(f"Reject {request.summary}?", "Why (kept with the decision):")
         if note is None:
             return
+        requests = self.host.app.flag_requests
         self.host.run_action(
-            self.host.app.flag_requests.reject,
-            actor,
-            request.id,
-            note,
-            source="window",
+            _about("flags.reject", request, note),
+            lambda: requests.reject(actor, request.id, note, source="window"),
             message=f"Request #{request.id} rejected",
         )
 
@@ -152,11 +164,10 @@ class RequestsTab(QWidget):
         request, actor = self.selected(), self.host.app.actor
         if request is None or actor is None:
             return
+        requests = self.host.app.flag_requests
         self.host.run_action(
-            self.host.app.flag_requests.withdraw,
-            actor,
-            request.id,
-            source="window",
+            _about("flags.withdraw", request),
+            lambda: requests.withdraw(actor, request.id, source="window"),
             message=f"Request #{request.id} withdrawn",
         )
 
@@ -215,31 +226,29 @@ class ScheduledTab(QWidget):
         except LevqorError as exc:
             self.host.show_message(str(exc))
             return
+        when = f"{at:%Y-%m-%d %H:%M} UTC"
+        requests = self.host.app.flag_requests
         self.host.run_action(
-            self.host.app.flag_requests.change,
-            actor,
-            name,
-            target,
-            reason,
-            at=at,
-            source="window",
-            message=f"{name} → {words} at {at:%Y-%m-%d %H:%M} UTC",
+            window_action(
+                "flags.schedule", f"{name} -> {words} at {when}", details={"reason": reason}
+            ),
+            lambda: requests.change(actor, name, target, reason, at=at, source="window"),
+            message=f"{name} → {words} at {when}",
         )
 
     def cancel(self) -> None:
         flip, actor = self.selected(), self.host.app.actor
         if flip is None or actor is None:
             return
-        if not self.host.ask_confirm(
-            f"Cancel flip #{flip.id}?", f"Cancel the flip of {flip.flag} due {flip.due_at:%c}?"
-        ):
-            return
+        schedules = self.host.app.flag_schedules
+        due = f"{flip.flag} -> {describe_value(flip.value)} due {flip.due_at:%Y-%m-%d %H:%M} UTC"
         self.host.run_action(
-            self.host.app.flag_schedules.cancel,
-            actor,
-            flip.id,
-            source="window",
+            window_action("flags.cancel_flip", f"scheduled flip #{flip.id}", preview=[due]),
+            lambda: schedules.cancel(actor, flip.id, source="window"),
             message=f"Flip #{flip.id} canceled",
+            ask=lambda: self.host.ask_confirm(
+                f"Cancel flip #{flip.id}?", f"Cancel the flip of {flip.flag} due {flip.due_at:%c}?"
+            ),
         )
 
 
@@ -315,15 +324,14 @@ class RolloutTab(QWidget):
         if view is None or actor is None:
             return
         orgs = [o.strip() for o in self.orgs_edit.text().split(",") if o.strip()]
+        name, share, by = view.definition.name, self.percent.value(), self.by.currentText()
+        rollouts, shown = self.host.app.flag_rollouts, ",".join(orgs) or "-"
         self.host.run_action(
-            self.host.app.flag_rollouts.set,
-            actor,
-            view.definition.name,
-            orgs=orgs,
-            share_percent=self.percent.value(),
-            bucket_by=self.by.currentText(),
-            source="window",
-            message=f"Rollout of {view.definition.name} saved",
+            window_action("flags.rollout", f"{name}: orgs {shown}, {share}% by {by}"),
+            lambda: rollouts.set(
+                actor, name, orgs=orgs, share_percent=share, bucket_by=by, source="window"
+            ),
+            message=f"Rollout of {name} saved",
         )
 
     def clear(self) -> None:
@@ -331,10 +339,9 @@ class RolloutTab(QWidget):
         if view is None or actor is None:
             return
         self._shown_for = None
+        name, rollouts = view.definition.name, self.host.app.flag_rollouts
         self.host.run_action(
-            self.host.app.flag_rollouts.clear,
-            actor,
-            view.definition.name,
-            source="window",
-            message=f"Rollout of {view.definition.name} removed",
+            window_action("flags.rollout_clear", name),
+            lambda: rollouts.clear(actor, name, source="window"),
+            message=f"Rollout of {name} removed",
         )

@@ -4,7 +4,8 @@ Target (URL + password; the password goes to the keyring) → Backup → Preflig
 Migrate (a progress bar per table and overall, Cancel) → Verify (per-table parity,
 green/red) → Switch; Rollback stays available after the switch. Every step runs off
 the UI thread through the bridge; progress crosses back as a Qt signal. Steps that
-replace data ask first. Past runs are listed below with their outcome.
+replace data (migrate, switch, rollback) go through the production guard: they ask
+first, for the deployment's name on production. Past runs are listed below.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -26,43 +26,31 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.migrate import (
-    BackupInfo,
     CancelToken,
     ParityReport,
     PreflightReport,
     Progress,
     RollbackResult,
-    SwitchResult,
     Target,
 )
+from levqor_desktop.ui.guarded import window_action
 from levqor_desktop.ui.migrations_models import (
     ParityModel,
     ProgressDelegate,
     RunsModel,
     TableProgressModel,
     describe_preflight,
+    describe_step,
+    table_view,
 )
 from levqor_desktop.ui.panels.base import Panel, PanelContext
 from levqor_desktop.ui.theme import FAIL, MUTED, OK
-
-
-def _view(model: Any) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.setWordWrap(False)
-    return view
 
 
 class MigrationsPanel(Panel):
@@ -131,12 +119,12 @@ class MigrationsPanel(Panel):
         self.overall.setFormat("%p%  (%v of %m rows)")
         self.overall.setValue(0)
         self.tables = TableProgressModel()
-        self.tables_view = _view(self.tables)
+        self.tables_view = table_view(self.tables)
         self.tables_view.setItemDelegateForColumn(2, ProgressDelegate(self.tables_view))
         self.parity = ParityModel()
-        self.parity_view = _view(self.parity)
+        self.parity_view = table_view(self.parity)
         self.runs = RunsModel()
-        self.runs_view = _view(self.runs)
+        self.runs_view = table_view(self.runs)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -218,17 +206,25 @@ class MigrationsPanel(Panel):
 
     def migrate(self) -> None:
         target = self._target()
-        if target is None or not self.confirm(
+        if target is None:
+            return
+        token = CancelToken()
+
+        def start() -> None:
+            self.cancel_token = token
+            self.tables.reset_tables([])
+            self.overall.setValue(0)
+
+        self._guarded(
+            "migrate",
+            target.display,
             f"Copy every table of this installation into {target.display}?\n\n"
             "A backup is taken first; the SQLite database is not changed. Writes are "
             "paused while the copy runs. Levqor tables already in the target that an "
-            "earlier, unfinished migration left are emptied first."
-        ):
-            return
-        self.cancel_token = CancelToken()
-        self.tables.reset_tables([])
-        self.overall.setValue(0)
-        self._run("migrate", self.app.migrations.migrate, target, self._emit, self.cancel_token)
+            "earlier, unfinished migration left are emptied first.",
+            lambda: self.app.migrations.migrate(target, self._emit, token),
+            start,
+        )
 
     def verify(self) -> None:
         target = self._target()
@@ -238,25 +234,34 @@ class MigrationsPanel(Panel):
 
     def switch(self) -> None:
         target = self._target()
-        if target is None or not self.confirm(
+        if target is None:
+            return
+        self._guarded(
+            "switch",
+            target.display,
             f"Switch Levqor Desktop to {target.display}?\n\nThe parity check runs once "
             "more first. The password goes to the keyring, the URL (without it) to the "
-            "config, PG_ENABLED is turned on; the app uses PostgreSQL from its next start."
-        ):
-            return
-        self._run("switch", self.app.migrations.switch, target, self._emit)
+            "config, PG_ENABLED is turned on; the app uses PostgreSQL from its next start.",
+            lambda: self.app.migrations.switch(target, self._emit),
+        )
 
     def rollback(self) -> None:
         target = self._target_or_none()
-        if not self.confirm(
+        token = CancelToken()
+
+        def start() -> None:
+            self.cancel_token = token
+            self.tables.reset_tables([])
+
+        self._guarded(
+            "rollback",
+            target.display if target is not None else "the configured PostgreSQL",
             "Roll back to SQLite?\n\nEvery row in PostgreSQL (also those written since the "
             "switch) is copied back into the SQLite database, which is backed up first; "
-            "then PG_ENABLED is turned off."
-        ):
-            return
-        self.cancel_token = CancelToken()
-        self.tables.reset_tables([])
-        self._run("rollback", self.app.migrations.rollback, target, self._emit, self.cancel_token)
+            "then PG_ENABLED is turned off.",
+            lambda: self.app.migrations.rollback(target, self._emit, token),
+            start,
+        )
 
     def cancel(self) -> None:
         if self.cancel_token is not None:
@@ -299,16 +304,40 @@ class MigrationsPanel(Panel):
         self.progress.emit(p)
 
     def _run(self, step: str, fn: Callable[..., Any], *args: Any) -> None:
-        self.busy = True
-        self._update_state()
-        self.message.setText(f"{step}…")
-        self.message.setStyleSheet("")
+        self._started(step)
         self.bridge.submit(
             fn,
             *args,
             on_result=lambda result: self.step_done.emit(step, result),
             on_error=lambda exc: self.step_done.emit(step, exc),
         )
+
+    def _guarded(
+        self,
+        step: str,
+        target: str,
+        question: str,
+        do: Callable[[], Any],
+        start: Callable[[], None] | None = None,
+    ) -> None:
+        """A step that replaces data: through the production guard (``migrate.<step>``,
+        as ``levqor migrate`` names it), asking ``question`` on local and staging."""
+        self.guarded.run(
+            window_action(f"migrate.{step}", target, preview=[question.split("\n")[0]]),
+            do,
+            on_result=lambda result: self.step_done.emit(step, result),
+            on_error=lambda exc: self.step_done.emit(step, exc),
+            ask_locally=lambda _a: self.confirm(question),
+            on_start=lambda: self._started(step, start),
+        )
+
+    def _started(self, step: str, first: Callable[[], None] | None = None) -> None:
+        if first is not None:
+            first()
+        self.busy = True
+        self._update_state()
+        self.message.setText(f"{step}…")
+        self.message.setStyleSheet("")
 
     def _on_progress(self, p: Progress) -> None:
         if p.phase in ("copy", "copy-back"):
@@ -344,42 +373,18 @@ class MigrationsPanel(Panel):
         self.message.setStyleSheet(f"color: {OK};")
 
     def _show_result(self, step: str, result: Any) -> None:
-        if isinstance(result, BackupInfo):
-            rows = sum(result.row_counts.values())
-            self._ok(f"backup {result.name}: {result.size_bytes:,} bytes, {rows:,} rows")
-        elif isinstance(result, PreflightReport):
+        if isinstance(result, PreflightReport):
             self.report.setPlainText(describe_preflight(result))
-            if result.ok:
-                self._ok(f"preflight OK: {result.total_rows:,} rows in {len(result.tables)} tables")
-            else:
-                self._show_failure(Exception("preflight refused: see the report"))
-        elif step == "migrate":
-            self.tables.finish_all()
-            self._ok(
-                f"copied {result['rows']:,} rows in {result['seconds']:.1f} s "
-                f"(backup {result['backup']}); now verify"
-            )
         elif isinstance(result, ParityReport):
             self.parity.set_report(result.tables)
-            if result.ok:
-                self._ok(f"{result.summary()} ({result.seconds:.1f} s); ready to switch")
-            else:
-                self._show_failure(Exception(result.summary()))
-        elif isinstance(result, SwitchResult):
-            if result.rolled_back:
-                self._show_failure(
-                    Exception(f"the canary failed ({result.canary_failure}): rolled back")
-                )
-            else:
-                self._ok(f"switched to {result.target}; reconnecting to PostgreSQL…")
-                self._reconnect()
-        elif isinstance(result, RollbackResult):
+        elif step == "migrate" or isinstance(result, RollbackResult):
             self.tables.finish_all()
-            after = sum(v["new"] + v["updated"] for v in result.after_switch.values())
-            self._ok(
-                f"rolled back: {result.rows:,} rows in SQLite ({after:,} written after the "
-                f"switch), parity OK; reconnecting to SQLite…"
-            )
+        ok, text, reconnect = describe_step(step, result)
+        if ok:
+            self._ok(text)
+        else:
+            self._show_failure(Exception(text))
+        if reconnect:
             self._reconnect()
         self._update_state()
 

@@ -1,6 +1,6 @@
 """The Queue panel: depth and workers live, the pool size, suspend/resume, the jobs table
 with filters, a job view with steps and the "why" answer, and the job actions (single
-and bulk; the destructive ones ask first).
+and bulk, through the production guard; the destructive ones ask first).
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ from PySide6.QtWidgets import (
 
 from levqor_desktop.core.jobs.contracts import JobFilter, JobPage, JobRecord, Reason, WorkerInfo
 from levqor_desktop.core.models.jobs import JobStatus
+from levqor_desktop.core.safety import GuardedAction
 from levqor_desktop.core.status import QueueStatus
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.errors import LevqorError, NotFoundError, ValidationError
 from levqor_desktop.ui.bridge import Poller
 from levqor_desktop.ui.models.jobs_model import JobQuery, JobsTableModel
 from levqor_desktop.ui.panels.base import Panel, PanelContext
+from levqor_desktop.ui.queue_actions import BULK_REASON, bulk_preview, single_action
 from levqor_desktop.ui.queue_job_view import JobView
 from levqor_desktop.ui.queue_models import DepthModel, WorkersModel
 from levqor_desktop.ui.theme import FAIL, OK, WARN
@@ -242,10 +244,10 @@ class QueuePanel(Panel):
         self.count_label.setText(f"{self.jobs_model.total:,} job(s)")
 
     def current_filter(self) -> JobFilter:
-        state = self.state_combo.currentData()
+        state = self.state_combo.currentData()  # Qt hands the enum back as its str value
         user = self.user_edit.text().strip()
         return JobFilter(
-            states=(state,) if state is not None else (),
+            states=(JobStatus(state),) if state is not None else (),
             workflow=self.workflow_edit.text().strip() or None,
             user_id=int(user) if user.isdigit() else None,
             text=self.text_edit.text().strip() or None,
@@ -282,20 +284,12 @@ class QueuePanel(Panel):
     # -- actions --------------------------------------------------------------------------
 
     def act(self, action: str, job_id: int) -> None:
-        jobs, actor = self.app.jobs, self._actor()
-        call: Callable[[], object]
+        ask: Callable[[GuardedAction], bool] | None = None
+        inputs = None
         if action in ("cancel", "delete"):
             verb = "Cancel" if action == "cancel" else "Delete"
-            if not self.ask_confirm(f"{verb} job", f"{verb} job #{job_id}?"):
-                return
-            fn = jobs.cancel if action == "cancel" else jobs.delete
-            call = lambda: fn(actor, job_id, "from the Queue panel")  # noqa: E731
-        elif action == "requeue":
-            call = lambda: jobs.requeue(actor, job_id)  # noqa: E731
-        elif action in ("retry", "retry_step"):
-            step = action == "retry_step"
-            call = lambda: jobs.retry(actor, job_id, from_failed_step=step)  # noqa: E731
-        else:
+            ask = lambda _a: self.ask_confirm(f"{verb} job", f"{verb} job #{job_id}?")  # noqa: E731
+        elif action == "retry_edit":
             current = self.job_view.job.inputs if self.job_view.job else {}
             text = self.ask_text("Retry with inputs", "Inputs (JSON):", json.dumps(current))
             if text is None:
@@ -305,36 +299,33 @@ class QueuePanel(Panel):
             except json.JSONDecodeError as exc:
                 self.ctx.show_error(ValidationError(f"the inputs are not JSON: {exc.msg}"))
                 return
-            call = lambda: jobs.retry(actor, job_id, inputs=inputs)  # noqa: E731
-        self.bridge.submit(call, on_result=lambda r: self._done(action, r), on_error=self._failed)
+        request, call = single_action(
+            self.app.jobs, self._actor(), action, job_id, self.job_view.job, inputs
+        )
+        self.guarded.run(
+            request,
+            call,
+            on_result=lambda r: self._done(action, r),
+            on_error=self._failed,
+            ask_locally=ask,
+        )
 
     def _bulk_slot(self, action: str) -> Callable[[], None]:
         return lambda: self.bulk(action)
 
     def bulk(self, action: str) -> None:
-        flt, actor = self.current_filter(), self._actor()
-
-        def counted(count: int) -> None:
-            if count == 0:
-                self.ctx.window.show_message(f"no job matches: nothing to {action}")
-                return
-            if not self.ask_confirm(
-                f"{action.capitalize()} jobs",
-                f"{action.capitalize()} {count:,} job(s) matching the filter?",
-            ):
-                return
-            self.bridge.submit(
-                self.app.jobs.apply,
-                actor,
-                flt,
-                action,
-                "bulk, from the Queue panel",
-                on_result=lambda r: self._done(f"bulk {action}", r),
-                on_error=self._failed,
-            )
-
-        self.bridge.submit(
-            self.app.jobs.preview, actor, flt, action, on_result=counted, on_error=self._failed
+        """Every job matching the filter: counted and previewed first (off the UI thread)."""
+        flt, actor, jobs = self.current_filter(), self._actor(), self.app.jobs
+        verb = action.capitalize()
+        self.guarded.run(
+            lambda: bulk_preview(jobs, actor, flt, action),
+            lambda: jobs.apply(actor, flt, action, BULK_REASON),
+            on_result=lambda r: self._done(f"bulk {action}", r),
+            on_error=self._failed,
+            ask_locally=lambda a: self.ask_confirm(
+                f"{verb} jobs", f"{verb} {a.count:,} job(s) matching the filter?"
+            ),
+            on_nothing=lambda: self.ctx.window.show_message(f"no job matches: nothing to {action}"),
         )
 
     def toggle_suspend(self) -> None:

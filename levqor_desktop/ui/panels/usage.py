@@ -1,5 +1,6 @@
 """Usage: usage against each limit, daily graphs, top connectors, workflows and users,
-limits editable by admins, and CSV export — for the organization or one of its members.
+limits editable by admins (through the production guard), and CSV export — for the
+organization or one of its members.
 
 Everything is read off the UI thread as one :class:`UsageSnapshot`; the acting user and
 organization come from ``app.actor`` (the title-bar selector changes it).
@@ -32,6 +33,7 @@ from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.usage.formatting import LABELS, format_amount
 from levqor_desktop.ui.actor_selector import gate
 from levqor_desktop.ui.bridge import Poller
+from levqor_desktop.ui.guarded import window_action
 from levqor_desktop.ui.models.usage_model import (
     GRAPH_DAYS,
     LimitsModel,
@@ -260,16 +262,22 @@ class UsagePanel(Panel):
     def _save_limit(self, request: LimitRequest) -> None:
         actor = self.app.actor
         assert actor is not None
-        self.bridge.submit(
-            self.app.usage.limits.set,
-            actor,
-            request.metric,
-            request.period,
-            request.value,
-            enforcement=request.enforcement,
-            user_id=request.user_id,
+        metric, period = request.metric, request.period
+        amount = format_amount(metric, request.value)
+        who = f" for user #{request.user_id}" if request.user_id is not None else ""
+        target = f"{metric.value} per {period.value} = {amount} ({request.enforcement.value}){who}"
+        limits = self.app.usage.limits
+        self.guarded.run(
+            window_action("limits.set", target),
+            lambda: limits.set(
+                actor,
+                metric,
+                period,
+                request.value,
+                enforcement=request.enforcement,
+                user_id=request.user_id,
+            ),
             on_result=lambda limit: self._changed(f"Set {limit.describe()}"),
-            on_error=self.ctx.show_error,
         )
 
     def remove_limit(self) -> None:
@@ -278,17 +286,17 @@ class UsagePanel(Panel):
         actor = self.app.actor
         if status is None or actor is None:
             return
-        limit = status.limit
-        if not self.ask_confirm(f"Remove {limit.describe()}?"):
-            return
-        self.bridge.submit(
-            self.app.usage.limits.unset,
-            actor,
-            limit.metric,
-            limit.period,
-            user_id=limit.user_id,
+        limit, limits = status.limit, self.app.usage.limits
+        who = f" for user #{limit.user_id}" if limit.user_id is not None else ""
+        self.guarded.run(
+            window_action(
+                "limits.unset",
+                f"{limit.metric.value} per {limit.period.value}{who}",
+                preview=[limit.describe()],
+            ),
+            lambda: limits.unset(actor, limit.metric, limit.period, user_id=limit.user_id),
             on_result=lambda _r: self._changed(f"Removed {limit.describe()}"),
-            on_error=self.ctx.show_error,
+            ask_locally=lambda _a: self.ask_confirm(f"Remove {limit.describe()}?"),
         )
 
     def _changed(self, message: str) -> None:

@@ -19,13 +19,19 @@ class Banner(QFrame):
         self.label.setWordWrap(True)
         self.action_button = QPushButton()
         self.action_button.hide()
+        #: A second way out (e.g. "Back to staging" beside "Retry").
+        self.second_button = QPushButton()
+        self.second_button.hide()
         close = QPushButton("Dismiss")
         close.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.action_button)
+        layout.addWidget(self.second_button)
         layout.addWidget(close)
         self._action: Callable[[], None] | None = None
+        self._second: Callable[[], None] | None = None
         self.action_button.clicked.connect(self._run_action)
+        self.second_button.clicked.connect(self._run_second)
         self.hide()
 
     def show_text(
@@ -34,6 +40,7 @@ class Banner(QFrame):
         *,
         severity: str = "error",
         action: tuple[str, Callable[[], None]] | None = None,
+        second: tuple[str, Callable[[], None]] | None = None,
     ) -> None:
         from PySide6.QtCore import Qt  # here, not at import: Qt's enums cost start-up time
 
@@ -49,6 +56,13 @@ class Banner(QFrame):
         else:
             self._action = None
             self.action_button.hide()
+        if second:
+            self.second_button.setText(second[0])
+            self._second = second[1]
+            self.second_button.show()
+        else:
+            self._second = None
+            self.second_button.hide()
         self.show()
 
     def _run_action(self) -> None:
@@ -56,3 +70,9 @@ class Banner(QFrame):
         self.hide()
         if action:
             action()
+
+    def _run_second(self) -> None:
+        second = self._second
+        self.hide()
+        if second:
+            second()
