@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -119,23 +120,24 @@ class WorkerBoard:
             ]
         if not rows:
             return
-        changing = ("state", "current_job_id", "heartbeat_at", "processed", "failed")
         with self.db.session() as session:
-            if self.db.is_sqlite:
-                ins = sqlite.insert(JobWorker).values(rows)
-                session.execute(
-                    ins.on_conflict_do_update(
-                        index_elements=["id"], set_={c: ins.excluded[c] for c in changing}
-                    )
-                )
-            else:
-                pg = postgresql.insert(JobWorker).values(rows)
-                session.execute(
-                    pg.on_conflict_do_update(
-                        index_elements=["id"], set_={c: pg.excluded[c] for c in changing}
-                    )
-                )
+            # One statement without inline VALUES, run with the rows as parameters: a
+            # multi-VALUES insert is compiled afresh each beat (SQLAlchemy cannot cache it).
+            session.execute(_UPSERT_SQLITE if self.db.is_sqlite else _UPSERT_PG, rows)
         store.beat(self.db, [str(r["id"]) for r in rows if r["state"] == "busy"], now)
+
+
+_CHANGING = ("state", "current_job_id", "heartbeat_at", "processed", "failed")
+
+
+def _upsert(ins: Any) -> Any:
+    return ins.on_conflict_do_update(
+        index_elements=["id"], set_={c: ins.excluded[c] for c in _CHANGING}
+    )
+
+
+_UPSERT_SQLITE = _upsert(sqlite.insert(JobWorker))
+_UPSERT_PG = _upsert(postgresql.insert(JobWorker))
 
 
 def forget_workers(db: Database, worker_ids: list[str]) -> None:

@@ -146,7 +146,9 @@ def count_jobs(session: Session, org_id: int, flt: JobFilter) -> int:
 
 
 def get_job(session: Session, org_id: int, job_id: int) -> JobRecord | None:
-    row = session.execute(select_jobs(org_id, JobFilter(ids=(job_id,)))).first()
+    # ``id = :id``, not the filter's ``id IN (...)``: the one-row read is the hot path.
+    stmt = select(*_COLUMNS).where(Job.org_id == org_id, Job.id == job_id)
+    row = session.execute(stmt).first()
     if row is None:
         return None
     steps = session.execute(
