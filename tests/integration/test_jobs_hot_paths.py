@@ -6,7 +6,8 @@ import datetime as dt
 import warnings
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 from sqlalchemy.exc import SAWarning
 
 from levqor_desktop.app import App
@@ -15,6 +16,8 @@ from levqor_desktop.core.jobs.claims import ClaimedJob
 from levqor_desktop.core.jobs.heartbeat import WorkerBoard
 from levqor_desktop.core.jobs.runner import WorkflowLoader
 from levqor_desktop.core.models.jobs import JobWorker
+from levqor_desktop.core.models.usage import Enforcement, Metric, Period
+from levqor_desktop.errors import LimitExceeded
 
 NOW = dt.datetime(2026, 12, 7, tzinfo=dt.UTC)
 
@@ -68,3 +71,31 @@ def test_board_flush_upserts_without_an_uncached_statement(db_app: App) -> None:
     assert set(rows) == {"w1", "w2"}
     assert (rows["w1"].state, rows["w1"].current_job_id) == ("busy", 42)
     assert (rows["w2"].state, rows["w2"].processed) == ("idle", 1)
+
+
+def test_enqueue_check_reads_hard_and_soft_limits_in_one_query(db_app: App) -> None:
+    actor = db_app.actor
+    assert actor is not None
+    usage = db_app.usage
+    usage.limits.set(actor, Metric.JOB_RUNS, Period.DAY, 1, enforcement=Enforcement.SOFT)
+    usage.limits.set(actor, Metric.JOB_RUNS, Period.MONTH, 2)
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM usage_limits" in statement and "FOR UPDATE" not in statement:
+            reads.append(statement)
+
+    event.listen(db_app.db.engine, "before_cursor_execute", count)
+    try:
+        assert usage.check_enqueue(actor) == []  # nothing used: no warning, not refused
+        assert len(reads) == 1
+        usage.record(actor, Metric.JOB_RUNS, 1, idempotency_key="hot:1")
+        warned = usage.check_enqueue(actor)  # soft limit full, hard limit has room
+        assert [(w.limit.metric, w.limit.enforcement) for w in warned] == [
+            (Metric.JOB_RUNS, Enforcement.SOFT)
+        ]
+        usage.record(actor, Metric.JOB_RUNS, 1, idempotency_key="hot:2")
+        with pytest.raises(LimitExceeded, match="hard limit of 2 job runs per month"):
+            usage.check_enqueue(actor)
+    finally:
+        event.remove(db_app.db.engine, "before_cursor_execute", count)

@@ -76,21 +76,24 @@ class Guard:
 
     # -- checks -----------------------------------------------------------------------
 
-    def blocking(
-        self, session: Session, actor: Actor, metrics: Sequence[Metric], extra: dict[Metric, int]
+    def _limits(
+        self,
+        session: Session,
+        actor: Actor,
+        metrics: Sequence[Metric],
+        enforcement: Enforcement | None = None,
+    ) -> Sequence[UsageLimit]:
+        where = [covering(actor.org_id, actor.user_id, metrics)]
+        if enforcement is not None:
+            where.append(UsageLimit.enforcement == enforcement)
+        return session.scalars(select(UsageLimit).where(*where).order_by(UsageLimit.id)).all()
+
+    def _over(
+        self, session: Session, hard: Sequence[UsageLimit], extra: dict[Metric, int]
     ) -> list[LimitStatus]:
-        """Hard limits on ``metrics`` that refuse work adding ``extra`` (0: already full)."""
         now = self._clock()
-        rows = session.scalars(
-            select(UsageLimit)
-            .where(
-                covering(actor.org_id, actor.user_id, metrics),
-                UsageLimit.enforcement == Enforcement.HARD,
-            )
-            .order_by(UsageLimit.id)
-        ).all()
         blocked: list[LimitStatus] = []
-        for row in rows:
+        for row in hard:
             status = status_of(session, row, now)
             want = extra.get(row.metric, 0)
             total = status.used + status.reserved
@@ -98,31 +101,38 @@ class Guard:
                 blocked.append(status)
         return blocked
 
+    def _exhausted(self, session: Session, soft: Sequence[UsageLimit]) -> list[LimitStatus]:
+        now = self._clock()
+        statuses = [status_of(session, r, now) for r in soft]
+        return [s for s in statuses if s.exhausted]
+
+    def blocking(
+        self, session: Session, actor: Actor, metrics: Sequence[Metric], extra: dict[Metric, int]
+    ) -> list[LimitStatus]:
+        """Hard limits on ``metrics`` that refuse work adding ``extra`` (0: already full)."""
+        return self._over(session, self._limits(session, actor, metrics, Enforcement.HARD), extra)
+
     def warnings(self, session: Session, actor: Actor) -> list[LimitStatus]:
         """Soft limits covering the actor that are at or past 100 %."""
-        now = self._clock()
-        rows = session.scalars(
-            select(UsageLimit)
-            .where(
-                covering(actor.org_id, actor.user_id, list(Metric)),
-                UsageLimit.enforcement == Enforcement.SOFT,
-            )
-            .order_by(UsageLimit.id)
-        ).all()
-        statuses = [status_of(session, r, now) for r in rows]
-        return [s for s in statuses if s.exhausted]
+        return self._exhausted(
+            session, self._limits(session, actor, list(Metric), Enforcement.SOFT)
+        )
 
     def check_enqueue(self, actor: Actor, *, job_id: int | None = None) -> list[LimitStatus]:
         """Raise :class:`UsageLimitExceeded` if a hard limit or budget is full for the actor.
 
-        Returns the soft limits that are past 100 % (warnings for the operator).
+        Returns the soft limits that are past 100 % (warnings for the operator). The hard
+        and soft limits are read in one query (one round trip per enqueue, not two); the
+        exact, concurrent check is :meth:`reserve`'s, under row locks.
         """
         with self._db.session() as session:
+            rows = self._limits(session, actor, list(Metric))
             if not self.overridden(session, actor.org_id, job_id):
-                blocked = self.blocking(session, actor, list(Metric), {Metric.JOB_RUNS: 1})
+                hard = [r for r in rows if r.enforcement == Enforcement.HARD]
+                blocked = self._over(session, hard, {Metric.JOB_RUNS: 1})
                 if blocked:
                     raise UsageLimitExceeded(blocked[0])
-            return self.warnings(session, actor)
+            return self._exhausted(session, [r for r in rows if r.enforcement == Enforcement.SOFT])
 
     def why_blocked(self, actor: Actor, *, job_id: int | None = None) -> str | None:
         """One sentence naming the limit that keeps the actor's work from running, or None."""
