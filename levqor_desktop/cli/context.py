@@ -7,12 +7,16 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from levqor_desktop.app import App, build_app
-from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.errors import LevqorError
-from levqor_desktop.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where first used: the App and Settings pull in SQLAlchemy, pydantic and
+    # the rest, which `levqor --help` and the command modules' own `--help` never need.
+    from levqor_desktop.app import App
+    from levqor_desktop.core.tenancy import Actor
+    from levqor_desktop.settings import Settings
 
 
 class CliContext:
@@ -27,12 +31,15 @@ class CliContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from levqor_desktop.settings import Settings
+
             self._settings = Settings.from_env()
         return self._settings
 
     def app(self, *, start: bool = True, upgrade: bool = True) -> App:
         """The App, built once; started (schema upgraded) unless told otherwise."""
         if self._app is None:
+            from levqor_desktop.app import build_app
             from levqor_desktop.core.logging import configure_logging
 
             self.settings.ensure_dirs()
