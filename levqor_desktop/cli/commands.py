@@ -23,9 +23,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("info", "show paths, database, schema, queue backend and versions", "info"),
     Command("db", "database schema", "db"),
     Command("workflows", "validate, import, export and version workflows", "workflows"),
-    Command(
-        "run", "run a workflow file or a stored workflow (as a job, or --test locally)", "run"
-    ),
+    Command("run", "run a workflow file or a stored workflow (as a job, or --test locally)", "run"),
     Command("jobs", "list, inspect and steer jobs", "jobs"),
     Command(
         "worker", "run jobs headless: an RQ worker (NEW_QUEUE_ENABLED) or the local pool", "worker"
@@ -53,10 +51,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("connectors", "connectors, their accounts and credentials", "connectors"),
     Command("incident", "the incident timeline of a time window (show, export)", "incident"),
     Command("profiles", "deployment profiles (local, staging, production)", "profiles"),
+    Command("audit", "the audit trail of operator actions (who, when, what, how many)", "audit"),
     Command(
-        "audit", "the audit trail of operator actions (who, when, what, how many)", "audit"
+        "error-reporting", "opt-in error reports to Sentry (off by default)", "error_reporting"
     ),
-    Command("error-reporting", "opt-in error reports to Sentry (off by default)", "error_reporting"),
 )
 
 #: Every command module, in table order, each once (full import path).
