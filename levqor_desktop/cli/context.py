@@ -39,12 +39,13 @@ class CliContext:
     def app(self, *, start: bool = True, upgrade: bool = True) -> App:
         """The App, built once; started (schema upgraded) unless told otherwise."""
         if self._app is None:
-            from levqor_desktop.app import build_app
             from levqor_desktop.core.logging import configure_logging
 
             self.settings.ensure_dirs()
             configure_logging(self.settings)
-            self._app = build_app(
+            # Looked up on the module each time, so a test can replace ``build_app``.
+            builder = globals().get("build_app") or __getattr__("build_app")
+            self._app = builder(
                 self.settings,
                 profile=getattr(self.args, "profile", None),
                 password_prompt=_terminal_prompt,
@@ -101,6 +102,16 @@ def _jsonable(data: Any) -> Any:
 
 
 Handler = Callable[[CliContext], int]
+
+
+def __getattr__(name: str) -> Any:
+    # ``build_app`` is imported on first use: it pulls in the whole App, which
+    # ``levqor --help`` never needs. It stays reachable (and replaceable) as an attribute.
+    if name == "build_app":
+        from levqor_desktop.app import build_app
+
+        return build_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _terminal_prompt(text: str) -> str:
