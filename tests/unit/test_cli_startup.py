@@ -110,8 +110,8 @@ def test_version_and_help_import_no_heavy_library(tmp_path: Path, argv: list[str
 
 
 def test_a_cli_command_never_loads_qt(tmp_path: Path) -> None:
-    """``levqor info`` builds and starts the App (fresh SQLite home) and still loads no Qt;
-    the heavy libraries it does need show the probe sees them."""
-    result = _probe(tmp_path, (*QT, "sqlalchemy"), "info")
+    """``levqor info`` builds and starts the App (fresh SQLite home) and still loads no Qt
+    and no connector's own module; SQLAlchemy, which it does need, shows the probe sees."""
+    result = _probe(tmp_path, (*QT, "connectors.slack", "connectors.github", "sqlalchemy"), "info")
     assert result["code"] == 0
     assert result["loaded"] == ["sqlalchemy"]
