@@ -7,15 +7,19 @@
    meanwhile; "drain" = jobs already queued, from pool start to the last finish.
 2. The rq backend (one ``levqor worker`` process) against bare RQ (one ``SimpleWorker``
    process, a no-op function), same worker count; rates from the first start to the
-   last end recorded by each (process start-up excluded for both). The two alternate
-   for ``--rq-rounds`` rounds (bare, levqor, bare, levqor, ...) and the ratio is taken
-   of the medians: on a shared machine a single pair can differ 2x from the next.
-   Each round also runs bare RQ with the levqor worker's heartbeat (``QuietHeartbeat``,
-   RQ's worker heartbeat at most once a second): against that, the ratio is what the
-   database record alone costs, apart from the Redis round trips the levqor worker saves.
+   last end recorded by each (process start-up excluded for both). Each of
+   ``--rq-rounds`` rounds runs four variants: bare RQ; bare RQ with the levqor
+   worker's heartbeat (``QuietHeartbeat``, RQ's worker heartbeat at most once a
+   second); that, with each job also writing the PostgreSQL record the levqor worker
+   keeps (the metered claim and the end with its step, in line); and the levqor
+   worker. Each round starts one variant later than the one before, and the ratios are
+   of the medians: on a shared machine a single round can differ 2x from the next.
+   Bare + record against quiet is what the record costs; levqor against bare + record
+   is the levqor worker's own overhead beyond it. All on a Redis database index
+   claimed as the test suite claims one (``bench/redis_db.py``).
 3. Enqueue → start latency on an idle local pool (one job at a time), p50/p99.
 
-    python bench/jobs.py [--jobs 5000] [--threads 4] [--json]
+    python bench/jobs.py [--jobs 5000] [--threads 4] [--rq-rounds 3] [--rq-only] [--json]
 
 PostgreSQL and Redis come from LEVQOR_TEST_DATABASE_URL / LEVQOR_TEST_REDIS_URL; a
 missing service skips its rows.
@@ -42,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.redis_db import own_redis_database  # noqa: E402
 from levqor_desktop.app import App, build_app  # noqa: E402
 from levqor_desktop.core.db import Database  # noqa: E402
 from levqor_desktop.core.jobs import store  # noqa: E402
@@ -57,6 +62,10 @@ NOOP = {
     "inputs": {"n": {"type": "integer", "default": 0}},
     "steps": [{"id": "only", "uses": "core.transform", "with": {"value": "{{ inputs.n }}"}}],
 }
+
+
+#: The rq rounds' variants (keys of the results: ``<variant>_rounds``, ``_per_s``).
+RQ_VARIANTS = ("bare_rq", "quiet_rq", "recorded_rq", "rq_backend")
 
 
 def noop(n: int) -> int:
@@ -313,31 +322,41 @@ def main() -> int:
             finally:
                 drop()
         if admin and redis_url:
-            bare_rates, quiet_rates, recorded_rates, rq_rates = [], [], [], []
-            for n in range(args.rq_rounds):
-                bare_rates.append(bare_rq(redis_url, args.jobs))
-                quiet_rates.append(bare_rq(redis_url, args.jobs, quiet=True))
-                pg_url, drop = _pg_database(admin)
-                try:
-                    record = (Path(tmp) / f"rec{n}", pg_url)
-                    recorded_rates.append(bare_rq(redis_url, args.jobs, quiet=True, record=record))
-                finally:
-                    drop()
-                pg_url, drop = _pg_database(admin)
-                try:
-                    rq_rates.append(rq_backend(Path(tmp) / f"rq{n}", pg_url, redis_url, args.jobs))
-                finally:
-                    drop()
-            results["bare_rq_rounds"] = bare_rates
-            results["quiet_rq_rounds"] = quiet_rates
-            results["quiet_rq_per_s"] = statistics.median(quiet_rates)
-            results["recorded_rq_rounds"] = recorded_rates
-            results["recorded_rq_per_s"] = statistics.median(recorded_rates)
-            results["rq_backend_rounds"] = rq_rates
-            results["bare_rq_per_s"] = statistics.median(bare_rates)
-            results["rq_backend_per_s"] = statistics.median(rq_rates)
+            results.update(rq_rounds(admin, redis_url, args.jobs, args.rq_rounds, Path(tmp)))
     _report(results, as_json=args.json)
     return 0
+
+
+def rq_rounds(admin: str, base_redis: str, jobs: int, rounds: int, tmp: Path) -> dict[str, Any]:
+    """Bare RQ, bare RQ with the quiet heartbeat, that with the record, and the rq
+    backend, alternating for ``rounds`` rounds on a Redis database of their own; each
+    round starts one variant later than the one before, so none always runs first."""
+    rates: dict[str, list[float]] = {name: [] for name in RQ_VARIANTS}
+    with own_redis_database(base_redis) as redis_url:
+        for n in range(rounds):
+            for k in range(len(RQ_VARIANTS)):
+                name = RQ_VARIANTS[(n + k) % len(RQ_VARIANTS)]
+                if name == "bare_rq":
+                    rate = bare_rq(redis_url, jobs)
+                elif name == "quiet_rq":
+                    rate = bare_rq(redis_url, jobs, quiet=True)
+                else:
+                    pg_url, drop = _pg_database(admin)
+                    try:
+                        if name == "recorded_rq":
+                            record = (tmp / f"rec{n}", pg_url)
+                            rate = bare_rq(redis_url, jobs, quiet=True, record=record)
+                        else:
+                            rate = rq_backend(tmp / f"rq{n}", pg_url, redis_url, jobs)
+                    finally:
+                        drop()
+                rates[name].append(rate)
+                print(f"round {n + 1}: {name} {rate:.0f} jobs/s", file=sys.stderr, flush=True)
+    results: dict[str, Any] = {}
+    for name, values in rates.items():
+        results[f"{name}_rounds"] = values
+        results[f"{name}_per_s"] = statistics.median(values)
+    return results
 
 
 def _report(r: dict[str, Any], *, as_json: bool) -> None:

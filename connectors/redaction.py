@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-__all__ = ["REDACTED", "hash_email", "redact"]
+__all__ = ["REDACTED", "hash_email", "prepare_secrets", "redact", "redact_prepared"]
 
 REDACTED = "[redacted]"
 
@@ -74,14 +74,29 @@ def _scheme_value(match: re.Match[str]) -> str:
     return f"{scheme} {REDACTED}" if _looks_secret(value) else match.group(0)
 
 
+def prepare_secrets(secrets: Iterable[str]) -> tuple[str, ...]:
+    """``secrets`` as :func:`redact_prepared` replaces them: long enough ones, each also
+    URL-quoted, longest first (so a secret containing another is removed whole).
+
+    Preparing once pays off where many texts meet the same secrets (an export).
+    """
+    known = {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}
+    known |= {quote(s, safe="") for s in known}
+    return tuple(sorted(known, key=len, reverse=True))
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Return ``text`` with known ``secrets``, token shapes and e-mail addresses removed."""
     if not text:
         return text
-    known = {s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH}
-    known |= {quote(s, safe="") for s in known}
-    # Longest first so a secret containing another is removed whole.
-    for secret in sorted(known, key=len, reverse=True):
+    return redact_prepared(text, prepare_secrets(secrets))
+
+
+def redact_prepared(text: str, prepared: tuple[str, ...]) -> str:
+    """:func:`redact` with secrets from :func:`prepare_secrets`."""
+    if not text:
+        return text
+    for secret in prepared:
         text = text.replace(secret, REDACTED)
     text = _PEM.sub(REDACTED, text)
     text = _AUTH_HEADER.sub(lambda m: m.group(1) + REDACTED, text)

@@ -325,7 +325,6 @@ def build_app(
     """
     settings = settings or Settings.from_env()
     settings.ensure_dirs()
-    flags = FlagStore(settings.config_dir / "flags.json", settings.environ)
     # Every secret read or written is registered with the log redaction filter.
     if secret_backend is not None:
         secrets = SecretStore(lambda: secret_backend, on_value=register_secret)
@@ -336,6 +335,8 @@ def build_app(
         )
     profiles = ProfileStore(settings.config_dir / PROFILES_FILE_NAME, secrets, settings)
     chosen = profiles.get(profile or settings.environ.get("LEVQOR_PROFILE") or LOCAL)
+    # Flags are per profile: a change made on one deployment never reaches another.
+    flags = FlagStore(profiles.flags_path(chosen), settings.environ)
     if chosen.builtin:
         url, notes = resolve_database_url(settings, flags, secrets)
     else:

@@ -104,6 +104,7 @@ def run_list(ctx: CliContext) -> int:
     if ctx.json:
         ctx.emit_json(
             {
+                "profile": app.profile.name,
                 "file": str(app.flags.path),
                 "file_error": error,
                 "flags": [
@@ -138,6 +139,7 @@ def run_list(ctx: CliContext) -> int:
             )
         )
     ctx.table(("flag", "value", "source", "risky", "last change"), rows)
+    ctx.print(f"flags of profile {app.profile.name}: {app.flags.path}")
     if error:
         ctx.print(f"error: {error} (fix it, or run: levqor flags reset-file)")
     return 0

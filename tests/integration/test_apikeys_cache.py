@@ -55,3 +55,32 @@ def test_wrong_secret_or_revoke_is_never_served_from_memory(app: App) -> None:
     assert keys.authenticate(tampered, fresh_for=FRESH) is None
     keys.revoke(app.actor, created.info.prefix)
     assert keys.authenticate(created.key, fresh_for=FRESH) is None
+
+
+def test_remembered_answers_only_from_memory(app: App) -> None:
+    now = [dt.datetime(2026, 12, 7, 12, 0, 0, tzinfo=dt.UTC)]
+    keys = ApiKeyService(app.db, clock=lambda: now[0])
+    assert app.actor is not None
+    created = keys.create(app.actor, name="remembered")
+    statements: list[str] = []
+    event.listen(app.db.engine, "before_cursor_execute",
+                 lambda *a: statements.append(str(a[2])))  # fmt: skip
+
+    # Never verified: nothing to remember, and the database is not asked.
+    assert keys.remembered(created.key, fresh_for=FRESH) is None and statements == []
+    verified = keys.authenticate(created.key, fresh_for=FRESH)
+    assert verified is not None
+    statements.clear()
+    assert keys.remembered(created.key, fresh_for=FRESH) == verified
+    assert keys.remembered(f" {created.key} ", fresh_for=FRESH) == verified
+    tampered = created.key[:-1] + ("A" if created.key[-1] != "A" else "B")
+    assert keys.remembered(tampered, fresh_for=FRESH) is None
+    assert keys.remembered("lvq_not-a-key", fresh_for=FRESH) is None
+    assert keys.remembered(created.key, fresh_for=dt.timedelta(0)) is None
+    now[0] += FRESH
+    assert keys.remembered(created.key, fresh_for=FRESH) is None  # stale
+    assert statements == []
+    now[0] += dt.timedelta(seconds=1)
+    assert keys.authenticate(created.key, fresh_for=FRESH) == verified
+    keys.revoke(app.actor, created.info.prefix)
+    assert keys.remembered(created.key, fresh_for=FRESH) is None

@@ -1,7 +1,8 @@
 """Opt-in error reporting: the real envelopes sentry-sdk sends, caught by a local server.
 
 A threaded ``http.server`` stands in for Sentry. The reports come from real raised
-exceptions (logged with ``log.exception`` and captured) that carry a keyring secret, a
+exceptions (logged with ``log.exception`` and captured, and one uncaught in a worker
+thread of a fresh process) that carry a keyring secret, a
 Slack token, a bearer token, an e-mail and a job's inputs in their message, their local
 variables, the scope (user, tags, extra, context) and the breadcrumbs. None of them may
 appear anywhere in what arrives; with reporting off nothing arrives at all.
@@ -12,6 +13,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,6 +151,58 @@ def test_envelopes_carry_no_secret_token_email_or_inputs(
     assert "job planted failed" in logged["logentry"]["message"]
     crumbs = logged["breadcrumbs"]["values"]
     assert any("calling the billing API" in c.get("message", "") for c in crumbs)
+
+
+def test_a_thread_crash_is_reported_without_a_secret_token_email_or_inputs(
+    sentry: SentryStandIn, tmp_path: Path
+) -> None:
+    """An exception nobody catches, in a worker thread of a fresh process (see the
+    helper): the threading integration reports it, and none of the planted values
+    leaves, in the message, the frames or anywhere else in the envelope."""
+    planted = {
+        "dsn": sentry.dsn,
+        "home": str(tmp_path / "home"),
+        "secret": SECRET,
+        "token": SLACK_TOKEN,
+        "bearer": BEARER,
+        "email": EMAIL,
+        "inputs": JOB_INPUTS,
+    }
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    for name in ("LEVQOR_HOME", "LEVQOR_KEYRING", "DATABASE_URL", "LEVQOR_PROFILE"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.sentry_thread_crash"],
+        input=json.dumps(planted),
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "crashed", done.stderr
+    # The uncaught exception went to the process's own stderr too (it never leaves).
+    assert "RuntimeError: billing refused" in done.stderr
+
+    received: list[dict[str, Any]] = []
+    while not any("exception" in e for e in received) and len(received) < 10:
+        received.append(sentry.next_event())
+    for event in received:
+        _assert_clean(event)
+    crashed = next(e for e in received if "exception" in e)
+    exc = crashed["exception"]["values"][-1]
+    assert exc["mechanism"]["type"] == "threading"
+    assert exc["mechanism"]["handled"] is False
+    assert exc["type"] == "RuntimeError"
+    assert "billing refused" in exc["value"]
+    frames = exc["stacktrace"]["frames"]
+    assert frames[-1]["function"] == "_charge_customer"
+    assert all("vars" not in f for f in frames)
+    for dropped in ("user", "tags", "extra", "request", "server_name"):
+        assert dropped not in crashed
+    assert set(crashed.get("contexts", {})) <= {"os", "runtime"}
 
 
 def test_a_bad_dsn_is_refused_and_nothing_is_stored(app: App) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 import pytest
 
-from connectors.redaction import hash_email
+from connectors.redaction import hash_email, redact
 from levqor_desktop.core.incidents import EventKind, IncidentEvent, Window, parse_duration
 from levqor_desktop.core.incidents.redaction import Redactor
 from levqor_desktop.core.incidents.window import parse_moment, window_from
+from levqor_desktop.core.logging import forget_secret, redact_text, register_secret
 from levqor_desktop.errors import ValidationError
 
 NOW = dt.datetime(2026, 12, 7, 14, 0, tzinfo=dt.UTC)
@@ -83,3 +85,28 @@ def test_an_event_loses_known_secrets_tokens_and_addresses() -> None:
         {"password": "[redacted]", "who": hash_email("bob@example.com")}
     ]
     assert clean.details[hash_email("bob@example.com")] == 1 and clean.details["count"] == 3
+
+
+def test_one_pass_removes_what_the_former_two_passes_removed() -> None:
+    """The export redacts each text once (connector and registered secrets together);
+    on planted texts it gives what ``redact_text(redact(text, known))`` gave."""
+    connector = "Connector/Secret+Value9"
+    registered = "RegisteredSecretValue77"
+    register_secret(registered)
+    try:
+        redactor = Redactor([connector])
+        texts = [
+            f"slack said invalid_auth with {connector} and {quote(connector, safe='')}",
+            f"X-API-Key: {registered}; api-key={connector}",
+            f'{{"token": "{registered}", "who": "Ann@Example.org"}}',
+            f"Authorization: Bearer {connector} sk-abcdefghijklmnop1234 ghp_{'a' * 24}",
+            f"{registered}{connector} password=pw123456 -----BEGIN KEY----- x -----END KEY-----",
+            "nothing secret here: job 42 failed at step 'post'",
+        ]
+        for text in texts:
+            once = redactor.text(text)
+            assert once == redact_text(redact(text, [connector])), text
+            for planted in (connector, quote(connector, safe=""), registered, "Ann@"):
+                assert planted not in once
+    finally:
+        forget_secret(registered)

@@ -48,6 +48,7 @@ def test_the_jobs_partial_indexes_are_known() -> None:
         "ix_jobs_claim",
         "ix_jobs_running_heartbeat",
         "ix_jobs_parent_job_id",
+        "ix_jobs_failed_finished",
     }
 
 

@@ -1,4 +1,8 @@
-"""Effective flag values: defaults, then ``<config>/flags.json``, then the environment.
+"""Effective flag values: defaults, then the flags file, then the environment.
+
+The file is the deployment profile's (``ProfileStore.flags_path``: ``<config>/flags.json``
+for ``local``, ``<config>/profiles/<name>/flags.json`` for any other); the store is
+handed its path and knows nothing of profiles.
 
 The file is written atomically (temporary file + rename). A corrupt file is reported,
 left untouched, and the defaults apply until the operator fixes or resets it.

@@ -21,11 +21,11 @@ from levqor_desktop.core.incidents import paging
 from levqor_desktop.core.incidents.events import EventKind, IncidentEvent
 from levqor_desktop.core.incidents.export import FORMATS, write_json, write_markdown
 from levqor_desktop.core.incidents.redaction import Redactor, connector_secrets
-from levqor_desktop.core.incidents.sources import all_sources
+from levqor_desktop.core.incidents.sources import IS_FAILED, all_sources
 from levqor_desktop.core.incidents.window import Window, iso_label
 from levqor_desktop.core.models import Organization, utcnow
 from levqor_desktop.core.models.canary import CanaryRun
-from levqor_desktop.core.models.jobs import Job, JobStatus
+from levqor_desktop.core.models.jobs import Job
 from levqor_desktop.core.permissions import Permission, require
 from levqor_desktop.core.secrets import SecretStore
 from levqor_desktop.core.tenancy import Actor
@@ -50,9 +50,7 @@ class IncidentService:
         require(actor, Permission.READ)
         with self._db.session() as session:
             job_at = session.scalar(
-                select(func.max(Job.finished_at)).where(
-                    Job.org_id == actor.org_id, Job.status == JobStatus.FAILED
-                )
+                select(func.max(Job.finished_at)).where(IS_FAILED, Job.org_id == actor.org_id)
             )
             canary_at = session.scalar(
                 select(func.max(CanaryRun.started_at)).where(

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from levqor_desktop.core.incidents.events import EventKind, IncidentEvent, iso
 from levqor_desktop.core.incidents.paging import Source
 from levqor_desktop.core.models.canary import CanaryRun
-from levqor_desktop.core.models.jobs import Job, JobStatus, JobStep, StepStatus
+from levqor_desktop.core.models.jobs import Job, JobStep, StepStatus
 from levqor_desktop.core.models.migrations import MigrationRun
 from levqor_desktop.core.models.observability import FlagAudit
 from levqor_desktop.core.models.safety import OperatorAction
@@ -83,8 +83,13 @@ def _jobs(session: Session, rows: Sequence[Job]) -> list[IncidentEvent]:
     return out
 
 
+#: The state written into the SQL (not bound), so the pages read the partial index of
+#: failed jobs (``ix_jobs_failed_finished``) in order on SQLite and PostgreSQL.
+IS_FAILED = text("jobs.status = 'failed'")
+
+
 def failed_jobs(org_id: int) -> Source:
-    query = select(Job).where(Job.org_id == org_id, Job.status == JobStatus.FAILED)
+    query = select(Job).where(IS_FAILED, Job.org_id == org_id)
     return Source(query, Job.finished_at, Job.id, _jobs)
 
 

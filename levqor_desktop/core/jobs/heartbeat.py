@@ -21,6 +21,7 @@ from levqor_desktop.core.db import Database
 from levqor_desktop.core.jobs import store
 from levqor_desktop.core.jobs.contracts import Clock
 from levqor_desktop.core.models.jobs import JobWorker
+from levqor_desktop.core.periodic import PeriodicService
 
 log = logging.getLogger("levqor.queue.heartbeat")
 
@@ -144,8 +145,13 @@ def forget_workers(db: Database, worker_ids: list[str]) -> None:
             session.execute(delete(JobWorker).where(JobWorker.id.in_(worker_ids)))
 
 
-class Heartbeat:
-    """A thread that flushes a board every ``interval`` seconds (and runs ``also``)."""
+class Heartbeat(PeriodicService):
+    """Flushes a board every ``interval`` seconds (and runs ``also``), starting one
+    interval after :meth:`start`: registering already wrote the workers' rows."""
+
+    name = "heartbeat"
+    first_pass_at_start = False
+    logger = log
 
     def __init__(
         self,
@@ -155,36 +161,18 @@ class Heartbeat:
         also: Callable[[], None] | None = None,
         paused: Callable[[], bool] | None = None,
     ) -> None:
+        super().__init__(interval)
         self.board = board
-        self.interval = interval
         self.also = also
         #: True while maintenance mode is on: the beat writes nothing (a migration
         #: compares the database before and after; heartbeats would look like changes).
         self.paused = paused
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.thread_name = f"levqor-{board.kind}-heartbeat"
+        self.failure_message = f"heartbeat of {board.kind} workers failed"
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._loop, name=f"levqor-{self.board.kind}-heartbeat", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            if self.paused is not None and self.paused():
-                continue
-            try:
-                self.board.flush()
-                if self.also is not None:
-                    self.also()
-            except Exception:
-                # A database hiccup must not kill the heartbeat; the next beat retries.
-                log.exception("heartbeat of %s workers failed", self.board.kind)
+    def tick(self) -> None:
+        if self.paused is not None and self.paused():
+            return
+        self.board.flush()
+        if self.also is not None:
+            self.also()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from levqor_desktop.core.jobs.claims import IS_RUNNING
 from levqor_desktop.core.jobs.contracts import Clock
 from levqor_desktop.core.jobs.heartbeat import forget_workers, this_host
 from levqor_desktop.core.models.jobs import Job, JobStatus, JobWorker
+from levqor_desktop.core.periodic import PeriodicService
 
 log = logging.getLogger("levqor.queue.recovery")
 
@@ -128,10 +128,15 @@ def _forget_silent(db: Database, now: dt.datetime) -> None:
     forget_workers(db, list(ids))
 
 
-class RecoveryService:
-    """Background service: recover at start, then every ``interval_s``."""
+class RecoveryService(PeriodicService):
+    """Background service: recover at start (in :meth:`start`, before the workers it is
+    started ahead of), then every ``interval_s``."""
 
     name = "job-recovery"
+    thread_name = "levqor-recovery"
+    first_pass_at_start = False
+    logger = log
+    failure_message = "crash recovery failed"
 
     def __init__(
         self,
@@ -143,17 +148,15 @@ class RecoveryService:
         on_requeued: Callable[[list[int]], None] | None = None,
         paused: Callable[[], bool] | None = None,
     ) -> None:
+        super().__init__(interval_s)
         self.db = db
         self.clock = clock
-        self.interval_s = interval_s
         self.stale_after_s = stale_after_s
         self.on_requeued = on_requeued
         #: True during maintenance: no recovery then, nor until heartbeats had
         #: ``stale_after_s`` to resume (they pause too), so no live worker looks dead.
         self.paused = paused
         self._quiet_until = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> Recovered:
         found = recover(self.db, self.clock(), stale_after_s=self.stale_after_s)
@@ -162,28 +165,16 @@ class RecoveryService:
         return found
 
     def start(self) -> None:
-        self._stop.clear()
         try:
             self.run_once()
         except Exception:
             log.exception("crash recovery at start failed")
-        self._thread = threading.Thread(target=self._loop, name="levqor-recovery", daemon=True)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            if self.paused is not None and self.paused():
-                self._quiet_until = time.monotonic() + self.stale_after_s
-                continue
-            if time.monotonic() < self._quiet_until:
-                continue
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("crash recovery failed")
+    def tick(self) -> Recovered | None:
+        if self.paused is not None and self.paused():
+            self._quiet_until = time.monotonic() + self.stale_after_s
+            return None
+        if time.monotonic() < self._quiet_until:
+            return None
+        return self.run_once()

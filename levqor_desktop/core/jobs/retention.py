@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from sqlalchemy import delete, func, select, text
 from levqor_desktop.core.db import Database
 from levqor_desktop.core.jobs.contracts import Clock
 from levqor_desktop.core.models.jobs import FINISHED, Job, ScheduleRun
+from levqor_desktop.core.periodic import PeriodicService
 
 log = logging.getLogger("levqor.queue.retention")
 
@@ -52,15 +52,21 @@ def database_size(db: Database) -> int | None:
     return int(size) if size is not None else None
 
 
-class Retention:
-    """Background service (hourly) and the ``prune`` it runs."""
+class Retention(PeriodicService):
+    """Background service (at start, then hourly) and the ``prune`` it runs."""
 
     name = "job-retention"
+    thread_name = "levqor-retention"
+    #: A prune in progress finishes its batch (short transactions) within this.
+    stop_timeout_s = 30.0
+    logger = log
+    failure_message = "pruning finished jobs failed"
 
     def __init__(
         self, db: Database, clock: Clock, *, days: float = DEFAULT_RETENTION_DAYS,
         interval_s: float = 3600.0, paused: Callable[[], bool] | None = None,
     ) -> None:  # fmt: skip
+        super().__init__(interval_s)
         #: True during maintenance: nothing is pruned (a migration copies a still database).
         self.paused = paused
         #: Other domains' clean-ups run with each prune (the composition root adds them),
@@ -69,9 +75,6 @@ class Retention:
         self.db = db
         self.clock = clock
         self.days = days
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def prune(self, *, compact_after: int = COMPACT_AFTER) -> Pruned:
         cutoff = self.clock() - dt.timedelta(days=self.days)
@@ -124,23 +127,7 @@ class Retention:
             raw.close()
         return True
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="levqor-retention", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                if self.paused is None or not self.paused():
-                    self.prune()
-            except Exception:
-                log.exception("pruning finished jobs failed")
-            if self._stop.wait(self.interval_s):
-                return
+    def tick(self) -> Pruned | None:
+        if self.paused is not None and self.paused():
+            return None
+        return self.prune()

@@ -24,6 +24,7 @@ from levqor_desktop.core.db import Database
 from levqor_desktop.core.metrics.registry import Metrics, Snapshot
 from levqor_desktop.core.metrics.ring import FloatArray, RingBuffer
 from levqor_desktop.core.models.observability import MetricSample
+from levqor_desktop.core.periodic import PeriodicService
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +78,16 @@ def _moment(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
-class Sampler:
-    """A BackgroundService: ``start()`` runs :meth:`tick` every ``interval_s`` on a thread."""
+class Sampler(PeriodicService):
+    """A background service: ``start()`` runs :meth:`tick` every ``interval_s`` on a
+    thread, at a fixed rate (one sample a second, not a second after the last one)."""
 
     name = "metrics-sampler"
+    thread_name = "metrics-sampler"
+    fixed_rate = True
+    stop_timeout_s = 5.0
+    logger = log
+    failure_message = "metrics sample failed"
 
     def __init__(
         self,
@@ -93,13 +100,13 @@ class Sampler:
         retention: dt.timedelta = DEFAULT_RETENTION,
         paused: Callable[[], bool] | None = None,
     ) -> None:
+        super().__init__(interval_s)
         self.metrics = metrics
         self.db = db
         #: True during maintenance: minutes are not stored nor pruned (the graphs keep
         #: their in-memory history; a migration compares a still database).
         self.paused = paused
         self.clock = clock
-        self.interval_s = interval_s
         self.retention = retention
         self.ring = RingBuffer(SERIES, capacity)
         self._last: tuple[float, dict[str, int], int] | None = None
@@ -107,40 +114,13 @@ class Sampler:
         self._sums: dict[str, float] = {}
         self._counts: dict[str, int] = {}
         self._last_prune = -math.inf
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._tick_lock = threading.Lock()
 
     # -- background service -----------------------------------------------------------
 
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        super().stop()
         self.flush()
-
-    def _run(self) -> None:
-        deadline = time.monotonic()
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:
-                log.exception("metrics sample failed")
-            deadline += self.interval_s
-            # Keep the cadence; after a long stall skip ahead instead of bursting.
-            delay = deadline - time.monotonic()
-            if delay < 0:
-                deadline = time.monotonic()
-                delay = 0
-            self._stop.wait(delay)
 
     # -- sampling ---------------------------------------------------------------------
 

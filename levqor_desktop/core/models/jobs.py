@@ -121,6 +121,16 @@ class Job(CreatedAt, Base):
             "ix_jobs_running_heartbeat", "status", "heartbeat_at", **_where("status = 'running'")
         ),
         Index("ix_jobs_finished_at", "finished_at"),
+        # The incident timeline pages an organization's failed jobs in (finished_at, id)
+        # order, and "the last failure" asks for the newest: read in order, not sorted.
+        Index(
+            "ix_jobs_failed_finished",
+            "status",
+            "org_id",
+            "finished_at",
+            "id",
+            **_where("status = 'failed'"),
+        ),
         Index("ix_jobs_parent_job_id", "parent_job_id", **_where("parent_job_id IS NOT NULL")),
         # Listing and filtering one organization's jobs, newest first.
         Index("ix_jobs_org_id", "org_id", "id"),

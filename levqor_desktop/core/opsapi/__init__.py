@@ -84,7 +84,9 @@ def create_ops_app(
     api.include_router(flags_router(app.flag_service, auth, app.guard))
     api.include_router(jobs_router(app.jobs, auth))
     api.include_router(billing_router(app.db, app.usage, auth))
-    api.include_router(metrics_router(app.metrics.registry, auth))
+    api.include_router(
+        metrics_router(app.metrics.registry, auth, max_age_s=config.metrics_cache_seconds)
+    )
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:

@@ -23,6 +23,9 @@ class OpsApiConfig:
     #: revoke or demotion made elsewhere takes effect within this many seconds (0: every
     #: request asks the database).
     key_cache_seconds: float = 2.0
+    #: ``/metrics`` renders the registry at most this often; scrapes in between get
+    #: the last rendering (0: every scrape renders).
+    metrics_cache_seconds: float = 0.5
 
     def is_open(self, path: str) -> bool:
         return path in self.open_paths

@@ -11,7 +11,7 @@ from levqor_desktop.core.jobs.contracts import JobRecord
 from levqor_desktop.core.jobs.service import JobService
 from levqor_desktop.core.opsapi.auth import Authenticator, require_principal
 from levqor_desktop.core.opsapi.errors import ApiError
-from levqor_desktop.core.opsapi.responses import errors
+from levqor_desktop.core.opsapi.responses import ModelJSON, errors
 from levqor_desktop.core.opsapi.schemas import JobOut, JobSubmit
 from levqor_desktop.core.permissions import Permission
 
@@ -30,7 +30,7 @@ def jobs_router(jobs: JobService, auth: Authenticator) -> APIRouter:
         "(the local pool or RQ); usage limits apply as for any enqueue.",
         responses=errors(400, 401, 403, 404, 429),
     )
-    def enqueue(principal: RunKey, submit: JobSubmit) -> JobOut:
+    def enqueue(principal: RunKey, submit: JobSubmit) -> ModelJSON:
         who = require_principal(principal)
         if (submit.workflow is None) == (submit.document is None):
             raise ApiError(400, "give either a workflow (name or id) or a document",
@@ -45,7 +45,7 @@ def jobs_router(jobs: JobService, auth: Authenticator) -> APIRouter:
             document=submit.document,
             priority=submit.priority,
         )
-        return job_out(record)
+        return ModelJSON(job_out(record), status_code=201)
 
     @router.get(
         "/{job_id}",
@@ -53,8 +53,8 @@ def jobs_router(jobs: JobService, auth: Authenticator) -> APIRouter:
         summary="A job of this key's organization: its state and times",
         responses=errors(400, 401, 403, 404, 429),
     )
-    def get_job(principal: ReadKey, job_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> JobOut:
-        return job_out(jobs.get(require_principal(principal).actor(), job_id))
+    def get_job(principal: ReadKey, job_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> ModelJSON:
+        return ModelJSON(job_out(jobs.get(require_principal(principal).actor(), job_id)))
 
     return router
 

@@ -20,7 +20,7 @@ from levqor_desktop.core.canary.reports import (
 )
 from levqor_desktop.core.canary.sources import LocalSources
 from levqor_desktop.core.opsapi.auth import Authenticator
-from levqor_desktop.core.opsapi.responses import errors
+from levqor_desktop.core.opsapi.responses import ModelJSON, errors
 from levqor_desktop.core.permissions import Permission
 
 
@@ -38,8 +38,8 @@ def ops_router(sources: LocalSources, auth: Authenticator) -> APIRouter:
         "the database does not.",
         responses=errors(401, 429),
     )
-    def health(_: ReadKey) -> HealthReport:
-        return sources.health()
+    def health(_: ReadKey) -> ModelJSON:
+        return ModelJSON(sources.health())
 
     @router.get(
         "/ops/queue_health",

@@ -7,6 +7,10 @@ staging, production) and a colour the window shows it in. Profiles are kept in
 built-in ``local`` profile is whatever the settings name today (``config.json`` and the
 environment), so nothing changes for an operator who never adds a profile.
 
+Each profile has its own feature flags (:meth:`ProfileStore.flags_path`): ``local`` keeps
+``<config>/flags.json``, any other profile ``<config>/profiles/<name>/flags.json``, so a
+flag changed while running on one deployment never changes another's.
+
 A corrupt ``profiles.json`` is reported with its line and left untouched: every write
 reads the file first, so a broken file is never overwritten.
 """
@@ -30,6 +34,9 @@ from levqor_desktop.errors import ConfigError, NotFoundError, SecretStoreError, 
 from levqor_desktop.settings import Settings, mask_url, read_json_file
 
 PROFILES_FILE_NAME = "profiles.json"
+FLAGS_FILE_NAME = "flags.json"
+#: Below the config folder: one folder per named profile, holding its own flags file.
+PROFILE_DIR_NAME = "profiles"
 LOCAL = "local"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -177,6 +184,24 @@ class ProfileStore:
             raise NotFoundError(f"no deployment profile named {name!r}", hint=f"known: {known}")
         return stored[name]
 
+    def flags_path(self, profile: Profile | str) -> Path:
+        """The flags file of a profile: ``<config>/flags.json`` for ``local`` (as before
+        profiles existed), ``<config>/profiles/<name>/flags.json`` for any other.
+
+        A folder per profile rather than ``flags.<name>.json``: the file keeps its name,
+        so ``flags.json.broken-N`` and every label naming ``flags.json`` stay true, and a
+        profile name with dots (``acme.prod``) cannot read as part of the file name.
+        The name rule (lower-case letters, digits, ``.``, ``_``, ``-``; no leading dot)
+        makes it a safe folder name.
+        """
+        name = profile if isinstance(profile, str) else profile.name
+        config_dir = self.path.parent
+        if name == LOCAL:
+            return config_dir / FLAGS_FILE_NAME
+        if not _NAME.match(name):
+            raise ValidationError(f"profile name {name!r} is not a valid profile name")
+        return config_dir / PROFILE_DIR_NAME / name / FLAGS_FILE_NAME
+
     def connection(self, profile: Profile) -> tuple[str | None, str]:
         """The profile's database and Redis URLs with their passwords from the keyring."""
         if profile.builtin:
@@ -242,7 +267,11 @@ class ProfileStore:
         return profile
 
     def remove(self, name: str) -> None:
-        """Forget a profile and its keyring entries."""
+        """Forget a profile and its keyring entries.
+
+        Its flags file is kept (nothing an operator set is deleted; adding the profile
+        again finds it), and the ``local`` flags file is never touched.
+        """
         if name == LOCAL:
             raise ValidationError("the built-in 'local' profile cannot be removed")
         stored = self._read()

@@ -33,6 +33,8 @@ def describe_source(view: FlagView) -> str:
     if state.source is Source.ENVIRONMENT:
         return f"locked: environment variable {view.env_var}"
     if state.source is Source.FILE:
+        # Every profile's flags file has this name (local's in the config folder, any
+        # other's in profiles/<name>/), so the label is true on each.
         return "flags.json"
     return "default"
 

@@ -66,8 +66,9 @@ class Loaded:
 class IncidentsPanel(Panel):
     def __init__(self, ctx: PanelContext) -> None:
         super().__init__(ctx)
-        #: Where to export (replaceable in tests): returns a path or None.
-        self.ask_export_path: Callable[[], str | None] = self._export_dialog
+        #: Where to export (replaceable in tests): given the format asked for ("md",
+        #: "json", or None to choose by the file's extension), returns a path or None.
+        self.ask_export_path: Callable[[str | None], str | None] = self._export_dialog
 
         title = QLabel("Incidents")
         title.setObjectName("PanelTitle")
@@ -132,7 +133,7 @@ class IncidentsPanel(Panel):
 
         self.window_box.currentIndexChanged.connect(self._window_changed)
         self.refresh_button.clicked.connect(self.reload)
-        self.export_button.clicked.connect(self.export_view)
+        self.export_button.clicked.connect(lambda: self.export_view())
         self.kind_box.currentIndexChanged.connect(self._filter_changed)
         self.text_edit.textChanged.connect(self._filter_changed)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_selected())
@@ -265,15 +266,29 @@ class IncidentsPanel(Panel):
 
     # -- export -----------------------------------------------------------------------
 
-    def export_view(self) -> None:
-        """Export the shown window (of the chosen kind, if one is) to a .md or .json file."""
+    def show_last_failure(self) -> None:
+        """Show the window around the newest failed job or failed canary run."""
+        last = self.window_box.findData("last")
+        if self.window_box.currentIndex() == last:
+            self.reload()
+            return
+        self.window_box.setCurrentIndex(last)  # reloads once the panel has loaded
+        if not self._loaded_once:
+            self._loaded_once = True
+            self.reload()
+
+    def export_view(self, fmt: str | None = None) -> None:
+        """Export the shown window (of the chosen kind, if one is) as ``fmt`` ("md" or
+        "json"; None: by the chosen file's extension, Markdown unless it is .json)."""
         actor, window = self.app.actor, self.shown_window
         if actor is None or window is None:
+            self.ctx.window.show_message("nothing to export yet: the timeline is loading")
             return
-        path = self.ask_export_path()
+        path = self.ask_export_path(fmt)
         if not path:
             return
-        fmt = "json" if path.lower().endswith(".json") else "md"
+        if fmt is None:
+            fmt = "json" if path.lower().endswith(".json") else "md"
         kind = self.chosen_kind()
         kinds = [kind] if kind is not None else None
         self.bridge.submit(
@@ -287,12 +302,14 @@ class IncidentsPanel(Panel):
             on_error=self.ctx.show_error,
         )
 
-    def _export_dialog(self) -> str | None:
+    def _export_dialog(self, fmt: str | None) -> str | None:
+        filters = {"md": "Markdown (*.md)", "json": "JSON (*.json)"}
+        chosen = [filters[fmt]] if fmt else list(filters.values())
         path, _ = QFileDialog.getSaveFileName(
             self,
             "Export the incident timeline",
-            "levqor-incident.md",
-            "Markdown (*.md);;JSON (*.json)",
+            f"levqor-incident.{fmt or 'md'}",
+            ";;".join(chosen),
         )
         return path or None
 

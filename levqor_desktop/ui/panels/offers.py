@@ -108,6 +108,14 @@ OFFERS: dict[str, PanelOffer] = {
             *(PanelAction(f"Migration: {step}", step) for step in MIGRATION_STEPS),
         )
     ),
+    "IncidentsPanel": PanelOffer(
+        (
+            _refresh("reload"),
+            PanelAction("Show the last failure", "show_last_failure"),
+            PanelAction("Export as Markdown…", "export_view", ("md",)),
+            PanelAction("Export as JSON…", "export_view", ("json",)),
+        )
+    ),
     "OrganizationsPanel": PanelOffer(
         (
             _refresh(),
