@@ -154,6 +154,9 @@ class App:
         self.jobs_kit = build_jobs(self)
         self.jobs, self.queue = self.jobs_kit.service, self.jobs_kit.router
         self.background += self.jobs_kit.background
+        #: Those of them that run only where this machine runs the jobs (the pool, crash
+        #: recovery, retention): the window leaves them out when the profile says so.
+        self.job_workers: list[BackgroundService] = self.jobs_kit.workers
         # Reservations whose worker died stop counting at expiry; the hourly prune
         # removes them so the table does not grow.
         self.jobs_kit.retention.sweeps.append(self.usage.guard.purge_expired)
@@ -168,7 +171,10 @@ class App:
             settings.config_dir, self.secrets, release=__version__
         )
         self._started = False
-        self._background_running = False
+        #: The background services started, in start order (what close() stops).
+        self.started_background: list[BackgroundService] = []
+        #: Whether start_background ran the job workers (None: not started yet).
+        self.runs_job_workers: bool | None = None
 
     @functools.cached_property
     def migrations(self) -> MigrationService:
@@ -197,30 +203,36 @@ class App:
         log.info("started on %s", self.db.display_url)
         return self
 
-    def start_background(self) -> None:
+    def start_background(self, *, run_jobs: bool = True) -> None:
         """Start the threads that run jobs, sample metrics, fire schedules.
 
-        The window, ``levqor serve`` and ``levqor worker`` call this; one-shot commands
-        such as ``levqor info`` do not.
+        The window (with its profile's ``workers`` setting as ``run_jobs``), ``levqor
+        serve`` and ``levqor worker`` call this; one-shot commands such as ``levqor
+        info`` do not. ``run_jobs=False`` leaves out :attr:`job_workers`, so this process
+        claims no job of the deployment.
         """
         if not self._started:
             self.start()
-        if self._background_running:
+        if self.runs_job_workers is not None:
             return
+        self.runs_job_workers = run_jobs
+        skipped = {id(service) for service in self.job_workers} if not run_jobs else set()
         for service in self.background:
+            if id(service) in skipped:
+                log.info("%s not started: this machine runs no job workers here", service.name)
+                continue
             log.debug("starting %s", service.name)
+            self.started_background.append(service)
             service.start()
-        self._background_running = True
 
     def close(self) -> None:
-        """Stop background services (newest first) and release the database."""
-        if self._background_running:
-            for service in reversed(self.background):
-                try:
-                    service.stop()
-                except Exception:
-                    log.exception("stopping %s failed", service.name)
-            self._background_running = False
+        """Stop the started background services (newest first), release the database."""
+        for service in reversed(self.started_background):
+            try:
+                service.stop()
+            except Exception:
+                log.exception("stopping %s failed", service.name)
+        self.started_background.clear()
         self.error_reporting.stop()
         self.actions.close()
         self.db.dispose()
@@ -252,7 +264,20 @@ class App:
         return self.queue.status()
 
     def status(self) -> SystemStatus:
-        return SystemStatus(database=self.database_status(), queue=self.queue_status())
+        here = self.runs_job_workers is not False
+        note = ""
+        if not here:
+            name = self.profile.name
+            note = (
+                f"This window runs no job workers for {name} (profile setting 'workers'; "
+                f"to run them here: levqor profiles add {name} --replace --workers ...)"
+            )
+        return SystemStatus(
+            database=self.database_status(),
+            queue=self.queue_status(),
+            workers_here=here,
+            workers_note=note,
+        )
 
     def overview(self) -> Overview:
         database = self.database_status()

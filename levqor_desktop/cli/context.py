@@ -7,12 +7,16 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from levqor_desktop.app import App, build_app
-from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.errors import LevqorError
-from levqor_desktop.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where first used: the App and Settings pull in SQLAlchemy, pydantic and
+    # the rest, which `levqor --help` and the command modules' own `--help` never need.
+    from levqor_desktop.app import App
+    from levqor_desktop.core.tenancy import Actor
+    from levqor_desktop.settings import Settings
 
 
 class CliContext:
@@ -27,6 +31,8 @@ class CliContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from levqor_desktop.settings import Settings
+
             self._settings = Settings.from_env()
         return self._settings
 
@@ -37,7 +43,9 @@ class CliContext:
 
             self.settings.ensure_dirs()
             configure_logging(self.settings)
-            self._app = build_app(
+            # Looked up on the module each time, so a test can replace ``build_app``.
+            builder = globals().get("build_app") or __getattr__("build_app")
+            self._app = builder(
                 self.settings,
                 profile=getattr(self.args, "profile", None),
                 password_prompt=_terminal_prompt,
@@ -94,6 +102,16 @@ def _jsonable(data: Any) -> Any:
 
 
 Handler = Callable[[CliContext], int]
+
+
+def __getattr__(name: str) -> Any:
+    # ``build_app`` is imported on first use: it pulls in the whole App, which
+    # ``levqor --help`` never needs. It stays reachable (and replaceable) as an attribute.
+    if name == "build_app":
+        from levqor_desktop.app import build_app
+
+        return build_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _terminal_prompt(text: str) -> str:

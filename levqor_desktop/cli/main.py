@@ -1,8 +1,11 @@
 """Entry point of ``levqor``: parses the command line and runs one subcommand.
 
-Each subcommand lives in its own module with a ``register(subparsers)`` function; add the
-module to :data:`COMMAND_MODULES`. An operator's mistake ends with one line on stderr and
-exit 1 (2 for a usage error), never a traceback.
+Each subcommand lives in its own module with a ``register(subparsers)`` function; add it
+to the table in :mod:`levqor_desktop.cli.commands`. Only the module of the command being
+run is imported: the others stand in as placeholders that carry their name and one-line
+help, which is all ``levqor --help`` shows, so ``--version`` and ``--help`` import none of
+the heavy libraries. An operator's mistake ends with one line on stderr and exit 1 (2 for
+a usage error), never a traceback.
 """
 
 from __future__ import annotations
@@ -11,37 +14,14 @@ import argparse
 import contextlib
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from connectors.errors import ConnectorError
 from levqor_desktop import __version__
-from levqor_desktop.cli.context import CliContext
+from levqor_desktop.cli.commands import COMMAND_MODULES, COMMANDS
 from levqor_desktop.errors import LevqorError
 
-#: Modules that each add subcommands; imported in this order.
-COMMAND_MODULES: tuple[str, ...] = (
-    "levqor_desktop.cli.info",
-    "levqor_desktop.cli.db",
-    "levqor_desktop.cli.workflows",
-    "levqor_desktop.cli.run",
-    "levqor_desktop.cli.jobs",
-    "levqor_desktop.cli.worker",
-    "levqor_desktop.cli.flags",
-    "levqor_desktop.cli.metrics",
-    "levqor_desktop.cli.logs",
-    "levqor_desktop.cli.usage",
-    "levqor_desktop.cli.limits",
-    "levqor_desktop.cli.orgs",
-    "levqor_desktop.cli.serve",
-    "levqor_desktop.cli.migrate",
-    "levqor_desktop.cli.canary",
-    "levqor_desktop.cli.apikeys",
-    "levqor_desktop.cli.connectors",
-    "levqor_desktop.cli.incident",
-    "levqor_desktop.cli.profiles",
-    "levqor_desktop.cli.audit",
-    "levqor_desktop.cli.error_reporting",
-)
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,7 +30,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"levqor: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The ``levqor`` parser. Commands named in ``load`` (all when ``None``) get their real
+    parsers from their modules; the others are placeholders with only their name and help.
+    """
     parser = _Parser(
         prog="levqor",
         description="Levqor Desktop from the command line: jobs, workflows, flags, "
@@ -71,14 +54,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    # A module that adds several commands (limits: limits and prices) is registered whole,
+    # where its first command stands, so the listing keeps its order.
+    real_modules = {c.module for c in COMMANDS if load is None or c.name in load}
+    registered: set[str] = set()
+    for command in COMMANDS:
+        if command.module not in real_modules:
+            sub.add_parser(command.name, help=command.help, add_help=False)
+        elif command.module not in registered:
+            registered.add(command.module)
+            importlib.import_module(f"levqor_desktop.cli.{command.module}").register(sub)
     return parser
 
 
+def _command_named_in(argv: Sequence[str]) -> str:
+    """The subcommand ``argv`` asks for, found with the placeholder parser. Top-level
+    ``--help``, ``--version`` and usage errors end here exactly as they would with the full
+    parser: the top level is the same."""
+    known, _rest = build_parser(load=()).parse_known_args(argv)
+    return str(known.command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(load={_command_named_in(arguments)})
+    args = parser.parse_args(arguments)
+    from levqor_desktop.cli.context import CliContext
+
     ctx = CliContext(args)
     try:
         return int(args.handler(ctx))

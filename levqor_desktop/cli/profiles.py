@@ -1,7 +1,9 @@
 """``levqor profiles list|show|add|remove``: the deployment profiles of this machine.
 
 Passwords in ``--database-url``/``--redis-url`` (or typed at ``--ask-passwords``) go to the
-keyring; ``profiles.json`` keeps the URLs without them.
+keyring; ``profiles.json`` keeps the URLs without them. ``--workers``/``--no-workers``
+say whether the window on the profile runs job workers on this machine (unset: only
+local environments do).
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ def register(sub: Any) -> None:
     )
     add.add_argument("--colour", "--color", default="", help="the band colour, e.g. #c62828")
     add.add_argument(
+        "--workers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the window on this profile runs job workers on this machine "
+        "(default: yes for local environments, no for staging and production)",
+    )
+    add.add_argument(
         "--ask-passwords",
         action="store_true",
         help="type the database and Redis passwords (kept in the keyring)",
@@ -68,7 +77,7 @@ def run_list(ctx: CliContext) -> int:
         ctx.emit_json(profiles)
         return 0
     ctx.table(
-        ["", "name", "environment", "database", "redis", "colour"],
+        ["", "name", "environment", "database", "redis", "colour", "workers"],
         [
             [
                 "*" if p["active"] else "",
@@ -77,6 +86,7 @@ def run_list(ctx: CliContext) -> int:
                 p["database_url"],
                 p["redis_url"],
                 p["colour"],
+                p["workers"],
             ]
             for p in profiles
         ],
@@ -113,9 +123,13 @@ def run_add(ctx: CliContext) -> int:
         redis_url=redis_url,
         environment=args.environment,
         colour=args.colour,
+        workers=args.workers,
         replace_existing=args.replace,
     )
-    ctx.print(f"profile {profile.name} ({profile.environment.value}) saved")
+    ctx.print(
+        f"profile {profile.name} ({profile.environment.value}) saved; "
+        f"job workers: {profile.workers_text}"
+    )
     return 0
 
 

@@ -13,9 +13,8 @@ import argparse
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from levqor_desktop.app import App
 from levqor_desktop.cli.context import CliContext
 from levqor_desktop.core.jobs.contracts import JobRecord
 from levqor_desktop.core.models.jobs import FINISHED, JobStatus
@@ -23,6 +22,10 @@ from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.workflows import StepEvent, parse_workflow, run_workflow
 from levqor_desktop.core.workflows.graph import graph_of
 from levqor_desktop.errors import LevqorError, ValidationError
+
+if TYPE_CHECKING:
+    # The App is built by CliContext; importing it here would make `--help` slow.
+    from levqor_desktop.app import App
 
 
 def register(sub: Any) -> None:

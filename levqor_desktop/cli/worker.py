@@ -16,12 +16,11 @@ import subprocess
 import sys
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from sqlalchemy import or_, select
 
-from levqor_desktop.app import App
 from levqor_desktop.cli.context import CliContext
 from levqor_desktop.core.flags import FlagName
 from levqor_desktop.core.jobs.claims import IS_RUNNING, runnable
@@ -29,6 +28,10 @@ from levqor_desktop.core.jobs.contracts import Services
 from levqor_desktop.core.jobs.rq_worker import LevqorWorker, WorkerContext
 from levqor_desktop.core.models.base import utcnow
 from levqor_desktop.core.models.jobs import Job
+
+if TYPE_CHECKING:
+    # The App is built by CliContext; importing it here would make `--help` slow.
+    from levqor_desktop.app import App
 
 
 def register(sub: Any) -> None:

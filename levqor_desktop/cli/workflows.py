@@ -10,13 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from levqor_desktop.app import App
 from levqor_desktop.cli.context import CliContext
 from levqor_desktop.core.tenancy import Actor
 from levqor_desktop.core.workflows import Fault, WorkflowInvalid
 from levqor_desktop.errors import LevqorError, NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    # The App is built by CliContext; importing it here would make `--help` slow.
+    from levqor_desktop.app import App
 
 
 def register(sub: Any) -> None:

@@ -34,6 +34,10 @@ class SystemStatus:
     queue: QueueStatus
     #: Redis is only needed by the rq backend: None when nobody asked for it.
     redis: str | None = None
+    #: False when this process runs no job workers for the deployment (the profile's
+    #: ``workers`` setting); ``workers_note`` says which setting and how to change it.
+    workers_here: bool = True
+    workers_note: str = ""
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ class Deployments:
         self.combo = QComboBox()
         self.combo.setObjectName("DeploymentCombo")
         self.combo.setToolTip("The deployment this window runs on")
-        self.combo.setMinimumContentsLength(18)
+        self.combo.setMinimumContentsLength(24)
         self.combo.activated.connect(self._combo_activated)
         self.selector = QWidget()
         row = QHBoxLayout(self.selector)

@@ -174,7 +174,8 @@ class MainWindow(QMainWindow):
         app = self._app_factory(profile)
         try:
             app.start()
-            app.start_background()
+            # Job workers only where the profile says this machine runs them.
+            app.start_background(run_jobs=app.profile.runs_workers)
         except BaseException:
             app.close()
             raise

@@ -52,8 +52,9 @@ class StatusBar(QStatusBar):
             self.database.setToolTip(db.error or "")
         q = status.queue
         colour = {"ok": OK, "degraded": WARN}.get(q.state, FAIL)
-        self.queue.setText(f"{_dot(colour)} Queue: {q.backend} ({q.state})")
-        self.queue.setToolTip(q.detail)
+        here = "" if status.workers_here else " · workers: not run here"
+        self.queue.setText(f"{_dot(colour)} Queue: {q.backend} ({q.state}){here}")
+        self.queue.setToolTip("\n".join(filter(None, [q.detail, status.workers_note])))
         if status.redis is None:
             self.redis.hide()
         else:

@@ -64,6 +64,20 @@ class JobsKit:
             self.retention,
         ]
 
+    @property
+    def workers(self) -> list[Any]:
+        """The services only a machine that runs the deployment's workers starts.
+
+        The pool claims and runs jobs. Recovery declares a running job's worker dead by
+        comparing its heartbeat with *this* machine's clock (a laptop whose clock runs
+        ahead would requeue or fail jobs that are running fine), and retention prunes
+        by *this* machine's ``LEVQOR_JOB_RETENTION_DAYS``: both belong to the processes
+        that run the jobs (``levqor worker``, ``levqor serve``), which start them too.
+        The scheduler and the RQ dispatcher stay everywhere: each due run and each
+        dispatch is claimed by one guarded write, so any number of them act once.
+        """
+        return [self.recovery, self.pool, self.retention]
+
 
 def retention_days(settings: Settings) -> float:
     raw = settings.environ.get(RETENTION_ENV)

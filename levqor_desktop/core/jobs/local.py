@@ -130,7 +130,10 @@ class LocalPool:
             if elsewhere:
                 return QueueStatus("local", "ok", f"{elsewhere} thread(s) in other processes")
             return QueueStatus(
-                "local", "stopped", "no local pool runs (open the window or `levqor worker`)"
+                "local",
+                "stopped",
+                "no local pool runs here "
+                "(`levqor worker`, or the window on a profile that runs workers)",
             )
         if self.services.maintenance_active():
             return QueueStatus("local", "degraded", "maintenance: no jobs are claimed")

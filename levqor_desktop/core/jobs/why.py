@@ -87,7 +87,8 @@ def _queued(service: JobService, actor: Actor, job: JobRecord, now: dt.datetime)
         hint = (
             "start one with `levqor worker`"
             if job.backend == "rq"
-            else "open the window or run `levqor worker` (or `levqor serve`)"
+            else "run `levqor worker` (or `levqor serve`), or open the window on a profile "
+            "that runs workers (`levqor profiles add ... --workers`)"
         )
         reasons.append(Reason("no_worker", f"no {job.backend} worker is online: {hint}"))
     if service.services.maintenance_active():

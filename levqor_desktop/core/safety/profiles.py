@@ -7,6 +7,11 @@ staging, production) and a colour the window shows it in. Profiles are kept in
 built-in ``local`` profile is whatever the settings name today (``config.json`` and the
 environment), so nothing changes for an operator who never adds a profile.
 
+Whether this machine's window runs the deployment's job workers is a profile setting too
+(``workers``): unset, ``local`` environments run them (the embedded install) and staging
+and production do not, so opening the console on production never makes a laptop run
+production's jobs.
+
 Each profile has its own feature flags (:meth:`ProfileStore.flags_path`): ``local`` keeps
 ``<config>/flags.json``, any other profile ``<config>/profiles/<name>/flags.json``, so a
 flag changed while running on one deployment never changes another's.
@@ -70,6 +75,16 @@ class Profile:
     #: the keyring is asked only then, so a profile without one works without a keyring.
     database_password: bool = False
     redis_password: bool = False
+    #: Whether the window on this profile runs job workers here; None: the environment's
+    #: default (see :attr:`runs_workers`).
+    workers: bool | None = None
+
+    @property
+    def runs_workers(self) -> bool:
+        """The window runs the job workers: the setting, else only in local environments."""
+        if self.workers is not None:
+            return self.workers
+        return self.environment is Environment.LOCAL
 
     @property
     def band_colour(self) -> str:
@@ -95,7 +110,14 @@ class Profile:
             "builtin": self.builtin,
             "database_password": "in the keyring" if self.database_password else "none",
             "redis_password": "in the keyring" if self.redis_password else "none",
+            "workers": self.workers_text,
         }
+
+    @property
+    def workers_text(self) -> str:
+        """``run here`` / ``not run here``, with ``(default)`` when the profile sets none."""
+        text = "run here" if self.runs_workers else "not run here"
+        return text + (" (default)" if self.workers is None else "")
 
 
 def local_profile(settings: Settings) -> Profile:
@@ -232,6 +254,7 @@ class ProfileStore:
         redis_url: str = "redis://127.0.0.1:6379/0",
         environment: Environment | str = Environment.LOCAL,
         colour: str = "",
+        workers: bool | None = None,
         replace_existing: bool = False,
     ) -> Profile:
         """Store a profile; passwords in the URLs go to the keyring, not the file."""
@@ -254,7 +277,14 @@ class ProfileStore:
             db_bare, db_password = split_database_password(database_url)
         redis_bare, redis_password = split_redis_password(redis_url)
         profile = Profile(
-            name, db_bare, redis_bare, env, colour, bool(db_password), bool(redis_password)
+            name,
+            db_bare,
+            redis_bare,
+            env,
+            colour,
+            bool(db_password),
+            bool(redis_password),
+            workers=workers,
         )
         old = stored.get(name)
         for kind, secret in (("database", db_password), ("redis", redis_password)):
@@ -300,6 +330,8 @@ class ProfileStore:
             entry = asdict(profile)
             entry.pop("name")
             entry["environment"] = profile.environment.value
+            if profile.workers is None:
+                entry.pop("workers")  # unset: the file stays as older versions wrote it
             entries[name] = entry
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
@@ -329,6 +361,12 @@ def _profile_from(path: Path, name: str, entry: Any) -> Profile:
                 f"{path}: profile {name!r} holds a password in {field}",
                 hint="passwords belong in the keyring: run levqor profiles add --replace",
             )
+    # Files written before the setting existed have no "workers": the default applies.
+    workers = entry.get("workers")
+    if workers is not None and not isinstance(workers, bool):
+        raise ConfigError(
+            f"{path}: profile {name!r}: workers must be true, false or absent, not {workers!r}"
+        )
     try:
         return Profile(
             name=name,
@@ -338,6 +376,7 @@ def _profile_from(path: Path, name: str, entry: Any) -> Profile:
             colour=str(entry.get("colour", "")),
             database_password=bool(entry.get("database_password", False)),
             redis_password=bool(entry.get("redis_password", False)),
+            workers=workers,
         )
     except ValidationError as exc:
         raise ConfigError(f"{path}: profile {name!r}: {exc.message}") from None

@@ -67,6 +67,8 @@ class QueuePanel(Panel):
         title = QLabel("Queue")
         title.setObjectName("PanelTitle")
         self.status_label = QLabel("…")
+        # Wraps rather than widening the window when the pool's state needs a hint.
+        self.status_label.setWordWrap(True)
         self.pool_spin = QSpinBox()
         self.pool_spin.setRange(1, 64)
         self.pool_spin.setToolTip("Worker threads of the local pool (applied now, remembered)")
@@ -86,8 +88,7 @@ class QueuePanel(Panel):
         refresh.clicked.connect(self.refresh)
         header = QHBoxLayout()
         header.addWidget(title)
-        header.addWidget(self.status_label)
-        header.addStretch(1)
+        header.addWidget(self.status_label, 1)
         controls: list[QWidget] = [QLabel("Pool threads"), self.pool_spin, self.suspend_button]
         for widget in (*controls, self.bulk_button, refresh):
             header.addWidget(widget)
