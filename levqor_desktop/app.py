@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from levqor_desktop import __version__
 from levqor_desktop.core import schema, tenancy
@@ -19,7 +19,6 @@ from levqor_desktop.core.db import Database
 from levqor_desktop.core.errorreports import ErrorReporting
 from levqor_desktop.core.flags import FlagName, FlagStore
 from levqor_desktop.core.flags.service import FlagService
-from levqor_desktop.core.incidents import IncidentService
 from levqor_desktop.core.logging import register_secret
 from levqor_desktop.core.migrate import Maintenance, MigrationService
 from levqor_desktop.core.migrate import SecretStore as MigrationSecrets
@@ -56,6 +55,9 @@ from levqor_desktop.wiring.flags import build_flag_safety
 from levqor_desktop.wiring.jobs import build_jobs
 from levqor_desktop.wiring.metrics import build_metrics, build_sampler, build_server
 from levqor_desktop.wiring.migrations import build_migrations
+
+if TYPE_CHECKING:
+    from levqor_desktop.core.incidents import IncidentService
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +166,6 @@ class App:
         self.api_keys = ApiKeyService(db)
         self.canary = build_canary(self)
         self.background.append(self.canary.auto)
-        #: The incident timeline of a time window and its redacted export.
-        self.incidents = IncidentService(db, self.secrets)
         #: Opt-in error reporting (Sentry): off unless enabled; started by start().
         self.error_reporting = ErrorReporting(
             settings.config_dir, self.secrets, release=__version__
@@ -180,6 +180,14 @@ class App:
     def migrations(self) -> MigrationService:
         """Backup, preflight, migrate, verify, switch, rollback (built on first use)."""
         return build_migrations(self)
+
+    @functools.cached_property
+    def incidents(self) -> IncidentService:
+        """The incident timeline of a time window and its redacted export (built on first
+        use: it imports the workflow engine and httpx, which most commands never need)."""
+        from levqor_desktop.core.incidents import IncidentService
+
+        return IncidentService(self.db, self.secrets)
 
     # -- life cycle -------------------------------------------------------------------
 

@@ -115,3 +115,18 @@ def test_a_cli_command_never_loads_qt(tmp_path: Path) -> None:
     result = _probe(tmp_path, (*QT, "connectors.slack", "connectors.github", "sqlalchemy"), "info")
     assert result["code"] == 0
     assert result["loaded"] == ["sqlalchemy"]
+
+
+# Built by the App on first use only (app.incidents, the rq backend and its dispatcher).
+LAZY = ("rq", "redis", "levqor_desktop.core.jobs.rq_backend", "levqor_desktop.core.incidents")
+
+
+@pytest.mark.parametrize("argv", [["flags", "list"], ["jobs", "list"]])
+def test_a_command_on_the_local_backend_loads_neither_rq_nor_incidents(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    """The App is built and started (fresh SQLite home, local backend) and the command
+    runs; SQLAlchemy, which it needs, shows the probe sees what the App loads."""
+    result = _probe(tmp_path, (*LAZY, "sqlalchemy"), *argv)
+    assert result["code"] == 0
+    assert result["loaded"] == ["sqlalchemy"]
